@@ -1,0 +1,62 @@
+// Service configuration: read once from the environment, validated, typed.
+// A bad value stops start-up with one line naming the variable, the value and what is accepted.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535, description: 'an integer from 0 to 65535' })
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development', description: 'development, production or test' }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'a host name or IP address to listen on' }),
+  PORT: Type.Integer({ ...Port, default: 3000 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'a postgres:// or postgresql:// URL (unset: embedded PGlite in DATA_DIR)' })),
+  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'a folder path for the embedded database' }),
+  DEMO_CONTACTS: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100, description: 'an integer from 0 to 1000000 (contacts seeded into a new embedded database)' }),
+  CONTACTS_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'an integer from 1 to 100' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL (unset: in-process broker)' })),
+  CHANNEL_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$', description: 'letters, digits and : _ . - (prefixes every channel and history key)' }),
+  LIVE_HISTORY_SIZE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'an integer from 1 to 1000000 (messages kept per channel for replay)' }),
+  SSE_HEARTBEAT_MS: Type.Integer({ minimum: 50, maximum: 300_000, default: 20_000, description: 'an integer from 50 to 300000 (milliseconds between heartbeat comments)' }),
+  SSE_RETRY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 2000, description: 'an integer from 0 to 600000 (reconnect delay sent to browsers)' }),
+  SSE_MAX_QUEUE_BYTES: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 1 << 20, description: 'an integer from 1024 to 1073741824 (bytes buffered for one slow client before it is disconnected)' }),
+  NOTIFICATIONS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'a secret of at least 16 characters (bearer token for POST /notifications)' })),
+  DEMO_PUBLISHER: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto', description: 'auto (on with the in-process broker), on or off' }),
+  DEMO_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 3000, description: 'an integer from 100 to 3600000' }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' })
+})
+
+export type AppConfig = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, readonly value: unknown, readonly accepted: string) {
+    super(`Invalid configuration: ${variable}=${JSON.stringify(value)} is not accepted; expected ${accepted}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function convert (schema: TSchema, raw: string): unknown {
+  // Numbers must be written as plain integers: "3000", not "3e3", "0x10" or " 3000 ".
+  if (schema.type === 'integer') return /^-?\d+$/.test(raw) ? Number(raw) : raw
+  return raw
+}
+
+/**
+ * Builds the configuration from environment-like input. Unknown variables are ignored,
+ * empty strings count as unset. Throws ConfigError on the first bad variable.
+ */
+export function loadConfig (env: Record<string, string | undefined> = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const config: Record<string, unknown> = {}
+  for (const [name, schema] of Object.entries(ConfigSchema.properties) as Array<[string, TSchema]>) {
+    const raw = env[name]
+    const value = name in overrides
+      ? (overrides as Record<string, unknown>)[name]
+      : (raw === undefined || raw === '' ? schema.default : convert(schema, raw))
+    if (value === undefined) continue
+    if (!Value.Check(schema, value)) {
+      throw new ConfigError(name, raw ?? value, schema.description ?? 'a valid value')
+    }
+    config[name] = value
+  }
+  return config as AppConfig
+}

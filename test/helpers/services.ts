@@ -1,0 +1,70 @@
+// Access to the real services the suite runs against (PostgreSQL, Redis).
+//
+// A test that needs a service calls one of these. When the service is not reachable the test
+// is skipped with a visible reason, except under CI (CI=true or REQUIRE_SERVICES=1), where a
+// missing service is a failure: CI must never turn green by skipping.
+import type { TestContext } from 'node:test'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { Redis } from 'ioredis'
+
+export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+const servicesRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.REQUIRE_SERVICES === '1'
+
+function unavailable (t: TestContext, what: string, error: unknown): undefined {
+  const reason = `${what} is not reachable (${(error as Error).message})`
+  if (servicesRequired) throw new Error(`${reason}; CI requires it`)
+  t.skip(`${reason}: start it to run this test`)
+  return undefined
+}
+
+function withDatabase (url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+/**
+ * Creates an empty PostgreSQL database for this test, dropped when the test ends.
+ * Returns its URL, or undefined when the test was skipped.
+ */
+export async function createTestDatabase (t: TestContext): Promise<string | undefined> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 })
+  try {
+    await admin.connect()
+  } catch (error) {
+    return unavailable(t, `PostgreSQL at ${POSTGRES_URL}`, error)
+  }
+  const name = `flc_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  await admin.query(`CREATE DATABASE "${name}"`)
+  await admin.end()
+  t.after(async () => {
+    const dropper = new pg.Client({ connectionString: POSTGRES_URL })
+    await dropper.connect()
+    await dropper.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+    await dropper.end()
+  })
+  return withDatabase(POSTGRES_URL, name)
+}
+
+/** Returns the Redis URL after checking Redis answers, or undefined when the test was skipped. */
+export async function requireRedis (t: TestContext): Promise<string | undefined> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 })
+  probe.on('error', () => {})
+  try {
+    await probe.connect()
+    await probe.ping()
+    return REDIS_URL
+  } catch (error) {
+    return unavailable(t, `Redis at ${REDIS_URL}`, error)
+  } finally {
+    probe.disconnect()
+  }
+}
+
+/** A name no other test (or test process) uses, for Redis channels and keys. */
+export function uniqueName (prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`
+}
