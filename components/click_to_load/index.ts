@@ -1,0 +1,41 @@
+// click_to_load: htmx's click-to-load example as a component. It renders one page of contacts;
+// when another page follows, its last row is the "Load more..." button that fetches it.
+// Usable inside a page ({{component "click_to_load" page=1}}) and as its own route.
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { defineComponent } from '../../src/components/define.js'
+import { sourceDirOf } from '../../src/paths.js'
+import { parseWholeNumber } from '../../src/http/params.js'
+
+export const MAX_PAGE = 1_000_000_000
+
+export const ClickToLoadProps = Type.Object({
+  page: Type.Integer({ minimum: 1, maximum: MAX_PAGE }),
+  /** Id of the previous page's last contact: makes the page a cheap keyset query. */
+  after: Type.Optional(Type.Integer({ minimum: 0 }))
+}, { additionalProperties: false })
+
+export const clickToLoad = defineComponent({
+  name: 'click_to_load',
+  dir: sourceDirOf(import.meta.url),
+  props: ClickToLoadProps,
+  async data ({ page, after }, { app }) {
+    const result = await app.contacts.page({ page, pageSize: app.config.CONTACTS_PAGE_SIZE, after })
+    const nextUrl = result.nextPage === null
+      ? null
+      : `/contacts/${result.nextPage}${result.nextCursor === null ? '' : `?after=${result.nextCursor}`}`
+    return { contacts: result.contacts, nextUrl }
+  }
+})
+
+export default async function clickToLoadPlugin (fastify: FastifyInstance): Promise<void> {
+  fastify.components.register(clickToLoad)
+
+  fastify.get<{ Params: { page: string }, Querystring: { after?: string } }>('/contacts/:page', async (request, reply) => {
+    const page = parseWholeNumber(request.params.page, 'page', 1, MAX_PAGE)
+    const after = request.query.after === undefined
+      ? undefined
+      : parseWholeNumber(request.query.after, 'after', 0, Number.MAX_SAFE_INTEGER)
+    return await fastify.components.sendFragment(reply, 'click_to_load', after === undefined ? { page } : { page, after })
+  })
+}

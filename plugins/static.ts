@@ -1,0 +1,50 @@
+// Static files, all served from this service (no CDN): htmx 2 and its SSE extension from
+// node_modules, the page's own files from src/public, and each component's declared CSS/JS.
+// Component folders also hold index.ts and templates: only declared asset files are served.
+import fp from 'fastify-plugin'
+import fastifyStatic from '@fastify/static'
+import { createRequire } from 'node:module'
+import { basename, dirname, join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { projectRoot } from '../src/paths.js'
+import { ASSET_PREFIX } from '../src/components/assets.js'
+
+const require = createRequire(import.meta.url)
+const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`))
+
+export const VENDOR_FILES: Record<string, string> = {
+  'htmx.min.js': join(packageDir('htmx.org'), 'dist', 'htmx.min.js'),
+  'htmx-ext-sse.min.js': join(packageDir('htmx-ext-sse'), 'dist', 'sse.min.js')
+}
+
+async function staticPlugin (fastify: FastifyInstance) {
+  const production = fastify.config.NODE_ENV === 'production'
+  await fastify.register(fastifyStatic, {
+    root: join(projectRoot, 'src', 'public'),
+    prefix: '/static/',
+    maxAge: production ? '1h' : 0
+  })
+
+  for (const [file, path] of Object.entries(VENDOR_FILES)) {
+    fastify.get(`/static/vendor/${file}`, (_request, reply) => {
+      return reply.header('Cache-Control', production ? 'public, max-age=31536000, immutable' : 'no-cache')
+        .sendFile(basename(path), dirname(path))
+    })
+  }
+
+  // Each component's declared CSS/JS, from wherever its folder is (only declared files: the
+  // folder also holds index.ts and templates).
+  fastify.get<{ Params: { name: string, file: string } }>(`${ASSET_PREFIX}:name/:file`, (request, reply) => {
+    const { name, file } = request.params
+    const component = fastify.components.has(name) ? fastify.components.get(name) : undefined
+    if (component === undefined || !(component.css.includes(file) || component.js.includes(file))) {
+      return reply.callNotFound()
+    }
+    // A versioned URL (?v=content hash) never changes content: cache it for good in production.
+    const versioned = production && typeof (request.query as Record<string, unknown>).v === 'string'
+    return reply.header('Cache-Control', versioned ? 'public, max-age=31536000, immutable' : 'no-cache')
+      .sendFile(file, component.dir, { cacheControl: false })
+  })
+}
+
+export default fp(staticPlugin, { name: 'static', dependencies: ['config', 'components'] })

@@ -1,0 +1,36 @@
+// The application, as a Fastify plugin: plugins/ (infrastructure decorators) first, then every
+// component folder under components/ (each registers itself and its routes), then the pages.
+// Only src/server.ts listens; tests register this plugin on a fresh Fastify instance.
+import autoload from '@fastify/autoload'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance } from 'fastify'
+import type { AppConfig } from './config.js'
+import { installErrorHandlers } from './http/errors.js'
+import pages from './routes/pages.js'
+
+export interface AppOptions {
+  config: AppConfig
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  await fastify.register(autoload, {
+    dir: join(here, '..', 'plugins'),
+    options: { config: opts.config },
+    encapsulate: false,
+    ignorePattern: /\.d\.ts$|\.map$/
+  })
+
+  installErrorHandlers(fastify)
+
+  await fastify.register(autoload, {
+    dir: join(here, '..', 'components'),
+    indexPattern: /^index\.(ts|js)$/,
+    ignorePattern: /\.d\.ts$|\.map$/,
+    maxDepth: 1
+  })
+
+  await fastify.register(pages)
+}

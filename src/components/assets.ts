@@ -1,0 +1,58 @@
+// URLs and tags of component CSS/JS. URLs carry a content hash so browsers may cache them
+// forever in production and still see every change.
+import { createHash } from 'node:crypto'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Component } from './define.js'
+
+export const ASSET_PREFIX = '/components/'
+
+export interface ComponentAssets {
+  css: string[]
+  js: string[]
+}
+
+const versions = new Map<string, { mtimeMs: number, version: string }>()
+
+function versionOf (path: string): string {
+  const mtimeMs = statSync(path).mtimeMs
+  const cached = versions.get(path)
+  if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached.version
+  const version = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 10)
+  versions.set(path, { mtimeMs, version })
+  return version
+}
+
+function urlOf (component: Component, file: string): string {
+  return `${ASSET_PREFIX}${component.name}/${file}?v=${versionOf(join(component.dir, file))}`
+}
+
+export function assetsOf (components: Iterable<Component>): ComponentAssets {
+  const assets: ComponentAssets = { css: [], js: [] }
+  for (const component of components) {
+    for (const file of component.css) assets.css.push(urlOf(component, file))
+    for (const file of component.js) assets.js.push(urlOf(component, file))
+  }
+  return assets
+}
+
+function escapeAttribute (value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
+}
+
+/** <link>/<script> tags; data-component-asset lets the page tell the server what it has. */
+export function assetTags (components: Iterable<Component>): string {
+  const tags: string[] = []
+  for (const component of components) {
+    const name = escapeAttribute(component.name)
+    for (const file of component.css) tags.push(`<link rel="stylesheet" href="${escapeAttribute(urlOf(component, file))}" data-component-asset="${name}">`)
+    for (const file of component.js) tags.push(`<script src="${escapeAttribute(urlOf(component, file))}" defer data-component-asset="${name}"></script>`)
+  }
+  return tags.join('\n')
+}
+
+/** Parses the FLC-Components request header: the components whose assets the page has. */
+export function parseLoadedComponents (header: string | string[] | undefined): Set<string> {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '')
+  return new Set(value.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+}

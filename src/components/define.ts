@@ -1,0 +1,76 @@
+// A component: one folder holding its Handlebars template, optional CSS and JS, and an index.ts
+// that defines it with defineComponent() and registers it (see components/*/index.ts).
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Static, TObject } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+
+/** What a component's data function can reach while it renders. */
+export interface RenderContext {
+  app: FastifyInstance
+  /** The request being answered; absent when rendering outside a request (live pushes). */
+  request?: FastifyRequest
+}
+
+export interface ComponentOptions<P extends TObject> {
+  /** Unique name, used by {{component "name"}} and in asset URLs: lower case, digits, _ */
+  name: string
+  /** The component's folder: pass sourceDirOf(import.meta.url). */
+  dir: string
+  /** Schema of the props; every render validates them. */
+  props: P
+  /** Turns validated props into template data (may load from the database). */
+  data?: (props: Static<P>, ctx: RenderContext) => Promise<object> | object
+  /** Template file in dir. Default: template.hbs */
+  template?: string
+  /** CSS files in dir emitted once per page. Default: style.css when it exists. */
+  css?: string[]
+  /** JS files in dir emitted once per page. Default: script.js when it exists. */
+  js?: string[]
+}
+
+export interface Component<P extends TObject = TObject> {
+  readonly name: string
+  readonly dir: string
+  readonly props: P
+  readonly templatePath: string
+  readonly css: readonly string[]
+  readonly js: readonly string[]
+  readonly propsCheck: TypeCheck<P>
+  readonly data: (props: Static<P>, ctx: RenderContext) => Promise<object> | object
+}
+
+const NAME = /^[a-z][a-z0-9_]*$/
+
+function assetList (dir: string, given: string[] | undefined, fallback: string, component: string): string[] {
+  const files = given ?? (existsSync(join(dir, fallback)) ? [fallback] : [])
+  for (const file of files) {
+    if (file.includes('/') || file.includes('\\') || !/\.(css|js)$/.test(file)) {
+      throw new Error(`Component "${component}": asset "${file}" must be a .css or .js file directly in ${dir}`)
+    }
+    if (!existsSync(join(dir, file))) throw new Error(`Component "${component}": asset file ${join(dir, file)} does not exist`)
+  }
+  return files
+}
+
+export function defineComponent<P extends TObject> (options: ComponentOptions<P>): Component<P> {
+  const { name, dir } = options
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new Error(`Component name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and _ (e.g. "click_to_load")`)
+  }
+  const templatePath = join(dir, options.template ?? 'template.hbs')
+  if (!existsSync(templatePath)) {
+    throw new Error(`Component "${name}": template ${templatePath} does not exist (pass dir: sourceDirOf(import.meta.url))`)
+  }
+  return {
+    name,
+    dir,
+    props: options.props,
+    templatePath,
+    css: assetList(dir, options.css, 'style.css', name),
+    js: assetList(dir, options.js, 'script.js', name),
+    propsCheck: TypeCompiler.Compile(options.props),
+    data: options.data ?? ((props) => props)
+  }
+}

@@ -1,0 +1,40 @@
+// The app's one error handler and its not-found handler.
+// htmx asked (HX-Request header) → a small HTML fragment; anyone else → JSON.
+// 4xx errors say what was wrong; 5xx errors are logged and say nothing internal.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+
+function escapeHtml (text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
+  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable'
+}
+
+export async function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string): Promise<FastifyReply> {
+  const error = STATUS_TEXT[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Bad Request')
+  reply.code(statusCode)
+  if (request.headers['hx-request'] === 'true') {
+    return await reply.type('text/html; charset=utf-8')
+      .send(`<div class="flc-error" role="alert" data-status="${statusCode}">${escapeHtml(message)}</div>\n`)
+  }
+  return await reply.send({ statusCode, error, message })
+}
+
+export function installErrorHandlers (fastify: FastifyInstance): void {
+  fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      return await sendError(request, reply, status, 'Something went wrong on our side; it has been logged.')
+    }
+    request.log.info({ err: { message: error.message, code: error.code }, status }, 'request rejected')
+    return await sendError(request, reply, status, error.message)
+  })
+
+  fastify.setNotFoundHandler(async (request, reply) => {
+    return await sendError(request, reply, 404, `No route for ${request.method} ${request.url.split('?')[0]}`)
+  })
+}

@@ -1,0 +1,16 @@
+// Full pages. The index page shows the click-to-load contacts table and the live
+// notifications region (rendered by their components).
+import type { FastifyInstance } from 'fastify'
+
+export default async function pages (fastify: FastifyInstance): Promise<void> {
+  fastify.get('/', async (request, reply) => {
+    const html = await fastify.components.renderPage('index.hbs', {
+      title: 'Fastify Live Components',
+      hasNotifications: fastify.components.has('notification')
+    }, request)
+    return await reply.type('text/html; charset=utf-8').send(html)
+  })
+
+  // Load balancers and the container HEALTHCHECK poll this.
+  fastify.get('/health', async () => ({ status: 'ok' }))
+}

@@ -1,0 +1,50 @@
+// The only place that listens. Reads the configuration, starts the app, and shuts down
+// gracefully on SIGTERM/SIGINT: live streams end (clients reconnect and replay), in-flight
+// requests finish, then Redis and the database close.
+import Fastify from 'fastify'
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig, type AppConfig } from './config.js'
+import app from './app.js'
+
+function readConfig (): AppConfig {
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(2)
+    }
+    throw error
+  }
+}
+
+const config = readConfig()
+
+const server = Fastify({
+  logger: { level: config.LOG_LEVEL },
+  // Streams are long-lived; the server-wide request timeout must not cut them.
+  requestTimeout: 0,
+  forceCloseConnections: 'idle',
+  return503OnClosing: true
+})
+
+closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
+  else server.log.info({ signal }, 'shutting down')
+  await server.close()
+})
+
+try {
+  await server.register(app, { config })
+  await server.listen({ host: config.HOST, port: config.PORT })
+  const address = server.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.PORT
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`
+  server.log.info({ url }, 'Fastify Live Components is ready')
+  process.stdout.write(`\n  Fastify Live Components is running at ${url}\n\n`)
+} catch (error) {
+  server.log.fatal({ err: error }, 'could not start')
+  await server.close().catch(() => {})
+  process.exit(1)
+}
