@@ -2,6 +2,8 @@
 // Handlebars instance (helpers registered here never leak into another app or test).
 import fp from 'fastify-plugin'
 import Handlebars from 'handlebars'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TObject } from '@sinclair/typebox'
 import type { Component, RenderContext } from '../src/components/define.js'
@@ -26,6 +28,17 @@ export class Components extends ComponentRegistry {
     super.register(component)
     this.#templates.get(component as unknown as Component) // compile now: template errors stop start-up
     return component
+  }
+
+  /**
+   * A compiled extra template of a component's folder (e.g. the per-message template of a live
+   * component), rendered synchronously: no {{component}} inside. Cached like the main template.
+   */
+  template (component: Component, file: string): (data: object) => string {
+    const path = join(component.dir, file)
+    if (!existsSync(path)) throw new Error(`Component "${component.name}": template ${path} does not exist`)
+    this.#templates.get(component, path)
+    return (data) => this.#templates.get(component, path)(data)
   }
 
   /** Renders a component to HTML (with the components it uses). */

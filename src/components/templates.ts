@@ -11,18 +11,19 @@ export class TemplateCache {
 
   constructor (private readonly handlebars: HandlebarsEnv, private readonly watchFiles: boolean) {}
 
-  get (component: Component): CompiledTemplate {
-    const cached = this.#compiled.get(component.templatePath)
+  /** The component's main template, or another .hbs file of its folder. */
+  get (component: Component, path: string = component.templatePath): CompiledTemplate {
+    const cached = this.#compiled.get(path)
     if (cached !== undefined && !this.watchFiles) return cached.render
-    const mtimeMs = statSync(component.templatePath).mtimeMs
+    const mtimeMs = statSync(path).mtimeMs
     if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached.render
-    const render = this.compile(component)
-    this.#compiled.set(component.templatePath, { mtimeMs, render })
+    const render = this.compile(component, path)
+    this.#compiled.set(path, { mtimeMs, render })
     return render
   }
 
-  private compile (component: Component): CompiledTemplate {
-    const source = readFileSync(component.templatePath, 'utf8')
+  private compile (component: Component, path: string): CompiledTemplate {
+    const source = readFileSync(path, 'utf8')
     try {
       const template = this.handlebars.compile(source)
       // Handlebars.compile is lazy (it parses on first render): precompile too, so a syntax
@@ -30,7 +31,7 @@ export class TemplateCache {
       this.handlebars.precompile(source)
       return template
     } catch (error) {
-      throw new Error(`Component "${component.name}": template ${component.templatePath} does not compile: ${(error as Error).message}`)
+      throw new Error(`Component "${component.name}": template ${path} does not compile: ${(error as Error).message}`)
     }
   }
 }

@@ -7,7 +7,7 @@
   'use strict'
 
   function loadedComponents () {
-    var names = {}
+    const names = {}
     document.querySelectorAll('[data-component-asset]').forEach(function (el) {
       names[el.getAttribute('data-component-asset')] = true
     })
@@ -26,11 +26,11 @@
 
   // detail: { components: [{ name, css: [url], js: [url] }] }
   document.addEventListener('flc:assets', function (event) {
-    var components = (event.detail && event.detail.components) || []
+    const components = (event.detail && event.detail.components) || []
     components.forEach(function (component) {
       ;(component.css || []).forEach(function (url) {
         if (hasAsset('link[rel=stylesheet]', 'href', url)) return
-        var link = document.createElement('link')
+        const link = document.createElement('link')
         link.rel = 'stylesheet'
         link.href = url
         link.setAttribute('data-component-asset', component.name)
@@ -38,7 +38,7 @@
       })
       ;(component.js || []).forEach(function (url) {
         if (hasAsset('script[src]', 'src', url)) return
-        var script = document.createElement('script')
+        const script = document.createElement('script')
         script.src = url
         script.async = false // keep the declared order
         script.setAttribute('data-component-asset', component.name)

@@ -1,0 +1,62 @@
+// notification: keeps the feed short and exactly-once.
+// - Shows each message once: ids only grow, so a message at or below the last shown id is a
+//   replay overlap and is skipped.
+// - Remembers the last id in the sse-connect URL: htmx-ext-sse rebuilds a closed EventSource
+//   from that attribute without a Last-Event-ID header, so the URL must carry it.
+// - Keeps only the newest data-max notifications.
+(function () {
+  'use strict'
+
+  function parseId (id) {
+    const m = /^(\d+)-(\d+)$/.exec(id || '')
+    return m ? [Number(m[1]), Number(m[2])] : null
+  }
+
+  function isNewer (id, than) {
+    const a = parseId(id)
+    const b = parseId(than)
+    if (!a) return false
+    if (!b) return true
+    return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1])
+  }
+
+  function remember (feed, id) {
+    feed.setAttribute('data-last-id', id)
+    const url = new URL(feed.getAttribute('sse-connect'), window.location.href)
+    url.searchParams.set('lastEventId', id)
+    feed.setAttribute('sse-connect', url.pathname + url.search)
+  }
+
+  document.addEventListener('htmx:sseBeforeMessage', function (event) {
+    const feed = event.target.closest && event.target.closest('[data-live-feed]')
+    if (!feed) return
+    const id = event.detail && event.detail.lastEventId
+    if (!id) return
+    if (!isNewer(id, feed.getAttribute('data-last-id'))) {
+      event.preventDefault()
+      return
+    }
+    remember(feed, id)
+  })
+
+  document.addEventListener('htmx:sseMessage', function (event) {
+    const feed = event.target.closest && event.target.closest('[data-live-feed]')
+    if (!feed) return
+    const max = Number(feed.getAttribute('data-max')) || 5
+    const items = feed.querySelectorAll(':scope > .notification, :scope > .notification-gap')
+    for (let i = max; i < items.length; i++) items[i].remove()
+  })
+
+  // The server could not replay everything since our last id (history is bounded): say so,
+  // and continue from the id the server gave.
+  document.addEventListener('sse:reset', function (event) {
+    const feed = event.target.closest && event.target.closest('[data-live-feed]')
+    if (!feed) return
+    const id = event.detail && event.detail.lastEventId
+    if (id) remember(feed, id)
+    const note = document.createElement('p')
+    note.className = 'notification-gap'
+    note.textContent = 'Some notifications were missed while this page was away.'
+    feed.insertBefore(note, feed.firstChild)
+  })
+})()
