@@ -1,0 +1,172 @@
+// Contacts storage: paging for click-to-load plus create and update. Inputs are validated here,
+// so every caller (routes, CLI, tests) gets the same typed errors and messages.
+import type { Contact, PrismaClient } from '../generated/prisma/client.js'
+import { ContactStatus } from '../generated/prisma/enums.js'
+import {
+  ContactNotFoundError, DuplicateEmailError, InvalidContactError, InvalidPageError, PageNotFoundError
+} from './errors.js'
+
+export type ContactRow = Contact
+
+export interface PageQuery {
+  /** 1-based page number. */
+  page: number
+  /** Contacts per page; the repository default when omitted. */
+  pageSize?: number
+  /** Id of the last contact of the previous page: turns the query into a keyset query. */
+  after?: number
+}
+
+export interface ContactsPage {
+  contacts: ContactRow[]
+  page: number
+  pageSize: number
+  hasNext: boolean
+  nextPage: number | null
+  /** The `after` to pass for the next page (the last id of this one). */
+  nextCursor: number | null
+}
+
+export interface NewContact {
+  firstName: string
+  lastName: string
+  email: string
+  status?: ContactStatus
+}
+
+export type ContactPatch = Partial<NewContact>
+
+export interface ContactsRepositoryOptions {
+  /** Page size when a query does not give one (default 20). */
+  defaultPageSize?: number
+}
+
+export const MAX_PAGE_SIZE = 1000
+const NAME_MAX = 100
+const EMAIL_MAX = 254
+// Ids are PostgreSQL `integer` (SERIAL): nothing exists beyond this, and Prisma rejects larger Ints.
+const MAX_ID = 2_147_483_647
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/
+
+function wholeNumber (value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidPageError(`${name} must be a whole number from ${min} to ${max}; got ${String(value)}.`)
+  }
+  return value
+}
+
+function text (value: unknown, field: string, label: string, max: number): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new InvalidContactError(field, `${label} is required.`)
+  }
+  const trimmed = value.trim()
+  if (trimmed.length > max) throw new InvalidContactError(field, `${label} must be at most ${max} characters.`)
+  return trimmed
+}
+
+function email (value: unknown): string {
+  const address = text(value, 'email', 'Email', EMAIL_MAX).toLowerCase()
+  if (!EMAIL_SHAPE.test(address)) {
+    throw new InvalidContactError('email', `Email "${address}" is not an email address (expected name@example.com).`)
+  }
+  return address
+}
+
+function status (value: unknown): ContactStatus {
+  if (value !== ContactStatus.active && value !== ContactStatus.inactive) {
+    throw new InvalidContactError('status', `Status must be "active" or "inactive"; got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function prismaCode (error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+export class ContactsRepository {
+  readonly defaultPageSize: number
+
+  constructor (private readonly prisma: PrismaClient, options: ContactsRepositoryOptions = {}) {
+    this.defaultPageSize = wholeNumber(options.defaultPageSize ?? 20, 'defaultPageSize', 1, MAX_PAGE_SIZE)
+  }
+
+  /**
+   * One page ordered by id. With `after` it reads `id > after` (keyset: a deep page costs what
+   * the first costs); without it, e.g. /contacts/7 opened directly, it skips (page-1)*pageSize rows.
+   * Throws InvalidPageError for bad input and PageNotFoundError past the end.
+   */
+  async page (query: PageQuery): Promise<ContactsPage> {
+    const page = wholeNumber(query.page, 'page', 1, Number.MAX_SAFE_INTEGER)
+    const pageSize = wholeNumber(query.pageSize ?? this.defaultPageSize, 'pageSize', 1, MAX_PAGE_SIZE)
+    const after = query.after === undefined ? undefined : wholeNumber(query.after, 'after', 0, Number.MAX_SAFE_INTEGER)
+    const skip = (page - 1) * pageSize
+
+    // One row more than the page tells whether another page follows, without a COUNT.
+    let rows: ContactRow[]
+    if (after !== undefined) {
+      rows = after >= MAX_ID
+        ? []
+        : await this.prisma.contact.findMany({ where: { id: { gt: after } }, orderBy: { id: 'asc' }, take: pageSize + 1 })
+    } else {
+      rows = skip >= MAX_ID
+        ? []
+        : await this.prisma.contact.findMany({ orderBy: { id: 'asc' }, skip, take: pageSize + 1 })
+    }
+
+    if (rows.length === 0 && page > 1) throw new PageNotFoundError(page)
+    const hasNext = rows.length > pageSize
+    const contacts = hasNext ? rows.slice(0, pageSize) : rows
+    return {
+      contacts,
+      page,
+      pageSize,
+      hasNext,
+      nextPage: hasNext ? page + 1 : null,
+      nextCursor: hasNext ? contacts[contacts.length - 1]!.id : null
+    }
+  }
+
+  async count (): Promise<number> {
+    return this.prisma.contact.count()
+  }
+
+  /** Creates a contact. Names are trimmed, the email trimmed and lower-cased. */
+  async create (input: NewContact): Promise<ContactRow> {
+    const data = {
+      firstName: text(input?.firstName, 'firstName', 'First name', NAME_MAX),
+      lastName: text(input?.lastName, 'lastName', 'Last name', NAME_MAX),
+      email: email(input?.email),
+      status: input?.status === undefined ? ContactStatus.active : status(input.status)
+    }
+    try {
+      return await this.prisma.contact.create({ data })
+    } catch (error) {
+      if (prismaCode(error) === 'P2002') throw new DuplicateEmailError(data.email)
+      throw error
+    }
+  }
+
+  /** Changes the given fields of contact `id`; fields left out keep their value. */
+  async update (id: number, patch: ContactPatch): Promise<ContactRow> {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
+      throw new InvalidContactError('id', `Contact id must be a positive whole number; got ${String(id)}.`)
+    }
+    const data: ContactPatch = {}
+    if (patch?.firstName !== undefined) data.firstName = text(patch.firstName, 'firstName', 'First name', NAME_MAX)
+    if (patch?.lastName !== undefined) data.lastName = text(patch.lastName, 'lastName', 'Last name', NAME_MAX)
+    if (patch?.email !== undefined) data.email = email(patch.email)
+    if (patch?.status !== undefined) data.status = status(patch.status)
+    if (Object.keys(data).length === 0) {
+      throw new InvalidContactError('patch', 'Nothing to update: give at least one of firstName, lastName, email, status.')
+    }
+    if (id > MAX_ID) throw new ContactNotFoundError(id)
+    try {
+      return await this.prisma.contact.update({ where: { id }, data })
+    } catch (error) {
+      if (prismaCode(error) === 'P2025') throw new ContactNotFoundError(id)
+      if (prismaCode(error) === 'P2002') throw new DuplicateEmailError(data.email ?? '')
+      throw error
+    }
+  }
+}
