@@ -15,6 +15,10 @@ export interface AppOptions {
 
 const here = dirname(fileURLToPath(import.meta.url))
 
+// Running from .ts sources means a TypeScript loader (tsx) is active; @fastify/autoload only
+// detects some loaders (not `node --import tsx`), so tell it explicitly.
+if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
+
 export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   await fastify.register(autoload, {
     dir: join(here, '..', 'plugins'),
@@ -28,6 +32,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   await fastify.register(autoload, {
     dir: join(here, '..', 'components'),
     indexPattern: /^index\.(ts|js)$/,
+    // A component's folder only holds it: its routes are its own business, not a URL prefix.
+    dirNameRoutePrefix: false,
     ignorePattern: /\.d\.ts$|\.map$/,
     maxDepth: 1
   })

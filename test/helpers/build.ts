@@ -3,6 +3,7 @@
 // it is closed when the test ends.
 import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import app from '../../src/app.js'
 import { loadConfig, type AppConfig } from '../../src/config.js'
 import configPlugin from '../../plugins/config.js'
@@ -19,7 +20,8 @@ export async function build (t: TestContext, overrides: Partial<AppConfig> = {})
   const config = testConfig(overrides)
   const fastify = Fastify({ logger: { level: config.LOG_LEVEL } })
   t.after(() => fastify.close())
-  await fastify.register(app, { config })
+  // fp() exposes the app's decorators (prisma, contacts, broker, …) to the test.
+  await fastify.register(fp(app), { config })
   await fastify.ready()
   return fastify
 }
