@@ -9,6 +9,7 @@ import { defineComponent } from '../../src/components/define.js'
 import { sourceDirOf } from '../../src/paths.js'
 import { MAX_MESSAGE_BYTES } from '../../src/components/messages.js'
 import { sendError } from '../../src/http/errors.js'
+import { drop } from '../../src/live/render-outcome.js'
 import { checkNotification, parseNotification, randomNotification } from './message.js'
 
 export const NOTIFICATION_CHANNEL = 'notifications_channel'
@@ -51,10 +52,11 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
   const stream = fastify.live.channel({
     channel: NOTIFICATION_CHANNEL,
     event: NOTIFICATION_EVENT,
-    render (payload: string): string {
+    // Validated and rendered once per message per process, whoever published it.
+    render (payload: string) {
       const parsed = parseNotification(payload)
-      if (!parsed.ok) throw Object.assign(new Error(parsed.detail), { reason: parsed.reason })
-      return renderMessage(parsed.value)
+      // trimEnd: the template's final newline would become an empty trailing data: line.
+      return parsed.ok ? renderMessage(parsed.value).trimEnd() : drop(parsed.reason, parsed.detail)
     }
   })
 

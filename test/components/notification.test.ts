@@ -1,0 +1,172 @@
+// The notification component end to end on the in-process broker, over real sockets:
+// page → stream URL, POST /notifications, validation of channel messages, escaping.
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { FastifyInstance } from 'fastify'
+import { build } from '../helpers/build.js'
+import { createTestDatabase } from '../helpers/services.js'
+import { SseTestClient } from '../live/helpers/sse-client.js'
+
+const TOKEN = 'test-token-0123456789abcdef'
+
+async function startApp (t: TestContext, overrides: Parameters<typeof build>[1] = {}): Promise<{ app: FastifyInstance, base: string } | undefined> {
+  const url = await createTestDatabase(t)
+  if (url === undefined) return undefined
+  const app = await build(t, { DATABASE_URL: url, NOTIFICATIONS_TOKEN: TOKEN, DEMO_CONTACTS: 0, ...overrides })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return { app, base: `http://127.0.0.1:${address.port}` }
+}
+
+async function connect (t: TestContext, url: string, headers: Record<string, string> = {}): Promise<SseTestClient> {
+  const client = await SseTestClient.connect(url, headers)
+  t.after(() => client.close())
+  return client
+}
+
+const notification = (title: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ id: 7, title, message: 'hello', color: 'blue', timestamp: 'now', ...extra })
+
+function post (base: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) {
+  return fetch(`${base}/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body)
+  })
+}
+
+function streamUrlOf (html: string): string {
+  const url = /sse-connect="([^"]+)"/.exec(html)?.[1]
+  assert.ok(url, 'the page has an sse-connect URL')
+  return url.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')
+}
+
+test('the page wires the htmx SSE extension to the stream', async (t) => {
+  const started = await startApp(t)
+  if (started === undefined) return
+  const html = (await started.app.inject('/')).body
+  const feed = /<div class="notification-feed"[^>]*>/.exec(html)?.[0] ?? ''
+  assert.match(feed, /hx-ext="sse"/)
+  assert.match(feed, /sse-swap="notification"/)
+  assert.match(feed, /hx-swap="afterbegin"/)
+  assert.match(streamUrlOf(html), /^\/notification\/\?lastEventId=0-0$/, 'no message yet: start from the beginning')
+  assert.match(html, /\/components\/notification\/script\.js\?v=/)
+})
+
+test('a message published between page render and stream connect is not lost', async (t) => {
+  const started = await startApp(t)
+  if (started === undefined) return
+  const { app, base } = started
+  await app.broker.publish('notifications_channel', notification('before render'))
+  const url = streamUrlOf((await app.inject('/')).body)
+  assert.doesNotMatch(url, /lastEventId=0-0/, 'the page carries the current last id')
+  await app.broker.publish('notifications_channel', notification('in the gap'))
+  const client = await connect(t, base + url)
+  await app.broker.publish('notifications_channel', notification('live'))
+  await client.waitForEvents(2)
+  const titles = client.data('notification').map((d) => /bold;">([^<]*)</.exec(d)?.[1])
+  assert.deepEqual(titles, ['in the gap', 'live'])
+})
+
+test('the stream carries the seed markup, one data line per line, with escaping', async (t) => {
+  const started = await startApp(t)
+  if (started === undefined) return
+  const { app, base } = started
+  const client = await connect(t, `${base}/notification/`)
+  assert.equal(client.status, 200)
+  assert.match(client.headers['content-type'] as string, /^text\/event-stream/)
+  assert.equal(client.headers['x-accel-buffering'], 'no')
+  await app.broker.publish('notifications_channel', notification('<img src=x onerror=alert(1)>', { message: '"quoted" & <b>bold</b>' }))
+  await client.waitForEvents(1)
+  const [event] = client.events
+  assert.equal(event?.event, 'notification')
+  assert.match(event?.lastEventId ?? '', /^\d+-\d+$/)
+  const html = event?.data ?? ''
+  assert.match(html, /^<div class="notification" style="color: blue;" role="alert">\n/)
+  assert.ok(html.includes('<span style="font-weight: bold;">&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;</span>'), html)
+  assert.ok(html.includes('&quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;'), html)
+  assert.ok(!html.includes('<img') && !html.includes('<b>'))
+  assert.match(client.raw, /\ndata: <div class="notification"[^\n]*\ndata: {3}<span/, 'each HTML line is its own data: line')
+})
+
+test('bad channel messages are dropped, counted, and the stream goes on', async (t) => {
+  const started = await startApp(t)
+  if (started === undefined) return
+  const { app, base } = started
+  const client = await connect(t, `${base}/notification/`)
+  const corpus = [
+    '{not json',
+    '"a string"',
+    '[]',
+    'null',
+    JSON.stringify({ message: 'no title', color: 'red' }),
+    notification(''),
+    notification('wrong type', { title: 42 }),
+    notification('css injection', { color: 'red; background: url(https://evil.example/x)' }),
+    notification('expression', { color: 'expression(alert(1))' }),
+    notification('quote breakout', { color: 'red" onmouseover="alert(1)' }),
+    notification('not a color', { color: 'notacolor' }),
+    notification('huge', { message: 'x'.repeat(70 * 1024) }),
+    notification('ok after the bad ones', { color: '#ff8800' })
+  ]
+  for (const payload of corpus) await app.broker.publish('notifications_channel', payload).catch(() => {})
+  await client.waitForEvents(1)
+  assert.equal(client.events.length, 1)
+  assert.match(client.events[0]?.data ?? '', /color: #ff8800;.*ok after the bad ones/s)
+  const stats = app.live.stats().channels.find((c) => c.event === 'notification')
+  const dropped = Object.values(stats?.dropped ?? {}).reduce((a, b) => a + b, 0)
+  assert.ok(dropped >= corpus.length - 2, `dropped ${JSON.stringify(stats?.dropped)}`) // the 70 KiB one may be refused by the broker itself
+})
+
+test('POST /notifications: 401 without or with a wrong token, 400 with the reason, 202 and delivered', async (t) => {
+  const started = await startApp(t)
+  if (started === undefined) return
+  const { base } = started
+  const client = await connect(t, `${base}/notification/`)
+
+  const missing = await post(base, JSON.parse(notification('x')), {})
+  assert.equal(missing.status, 401)
+  assert.match(missing.headers.get('www-authenticate') ?? '', /^Bearer/)
+  assert.equal((await post(base, JSON.parse(notification('x')), { authorization: 'Bearer wrong-token-wrong-token' })).status, 401)
+  assert.equal((await post(base, JSON.parse(notification('x')), { authorization: TOKEN })).status, 401)
+
+  const badBodies: Array<[unknown, RegExp]> = [
+    [{ message: 'm', color: 'red' }, /title is required/],
+    [{ title: 't', message: 'm', color: 'red;x:y' }, /color must be a CSS color name/],
+    [{ title: 't'.repeat(201), message: 'm', color: 'red' }, /title/],
+    ['{broken', /JSON/i],
+    [[1, 2], /JSON object/]
+  ]
+  for (const [body, reason] of badBodies) {
+    const response = await post(base, body)
+    assert.equal(response.status, 400, JSON.stringify(body))
+    assert.match((await response.json() as { message: string }).message, reason)
+  }
+  const tooLarge = await post(base, { title: 't', message: 'x'.repeat(70 * 1024), color: 'red' })
+  assert.equal(tooLarge.status, 413)
+
+  const accepted = await post(base, JSON.parse(notification('from HTTP')))
+  assert.equal(accepted.status, 202)
+  const { id } = await accepted.json() as { id: string }
+  await client.waitForEvents(1)
+  assert.equal(client.events.length, 1, 'rejected requests published nothing')
+  assert.equal(client.events[0]?.lastEventId, id)
+  assert.match(client.events[0]?.data ?? '', /from HTTP/)
+})
+
+test('POST /notifications is refused with a hint when no token is configured', async (t) => {
+  const started = await startApp(t, { NOTIFICATIONS_TOKEN: undefined })
+  if (started === undefined) return
+  const response = await post(started.base, JSON.parse(notification('x')))
+  assert.equal(response.status, 401)
+  assert.match((await response.json() as { message: string }).message, /set NOTIFICATIONS_TOKEN/)
+})
+
+test('the demo publisher runs with the in-process broker and stops with the app', async (t) => {
+  const started = await startApp(t, { DEMO_PUBLISHER: 'on', DEMO_PUBLISH_INTERVAL_MS: 100 })
+  if (started === undefined) return
+  const client = await connect(t, `${started.base}/notification/`)
+  await client.waitForEvents(2)
+  assert.match(client.events[0]?.data ?? '', /Notification \d+/)
+})
