@@ -1,0 +1,58 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+test('defaults are the embedded setup', () => {
+  const config = loadConfig({})
+  assert.equal(config.PORT, 3000)
+  assert.equal(config.HOST, '127.0.0.1')
+  assert.equal(config.CONTACTS_PAGE_SIZE, 3)
+  assert.equal(config.DATABASE_URL, undefined)
+  assert.equal(config.REDIS_URL, undefined)
+  assert.equal(config.DATA_DIR, './data')
+  assert.equal(config.DEMO_PUBLISHER, 'auto')
+})
+
+test('values are read and converted', () => {
+  const config = loadConfig({ PORT: '8080', CONTACTS_PAGE_SIZE: '25', DATABASE_URL: 'postgresql://u@h/db', REDIS_URL: 'redis://h:6379', LOG_LEVEL: 'warn' })
+  assert.equal(config.PORT, 8080)
+  assert.equal(config.CONTACTS_PAGE_SIZE, 25)
+  assert.equal(config.DATABASE_URL, 'postgresql://u@h/db')
+  assert.equal(config.REDIS_URL, 'redis://h:6379')
+  assert.equal(config.LOG_LEVEL, 'warn')
+})
+
+test('an empty value counts as unset', () => {
+  assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).PORT, 3000)
+  assert.equal(loadConfig({ DATABASE_URL: '' }).DATABASE_URL, undefined)
+})
+
+test('a bad value is one line naming the variable, the value and what is accepted', () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'abc' }, /^Invalid configuration: PORT="abc" is not accepted; expected an integer from 0 to 65535$/],
+    [{ PORT: '70000' }, /PORT="70000"/],
+    [{ PORT: '3e3' }, /PORT="3e3"/],
+    [{ PORT: ' 80' }, /PORT=" 80"/],
+    [{ CONTACTS_PAGE_SIZE: '0' }, /CONTACTS_PAGE_SIZE="0" is not accepted; expected an integer from 1 to 100/],
+    [{ CONTACTS_PAGE_SIZE: '2.5' }, /CONTACTS_PAGE_SIZE="2.5"/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL="mysql:\/\/x" is not accepted; expected a postgres:\/\/ or postgresql:\/\/ URL/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL="localhost:6379".*redis:\/\//],
+    [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL="verbose".*fatal, error, warn, info, debug, trace or silent/],
+    [{ NODE_ENV: 'staging' }, /NODE_ENV="staging"/],
+    [{ NOTIFICATIONS_TOKEN: 'short' }, /NOTIFICATIONS_TOKEN="short".*at least 16 characters/],
+    [{ CHANNEL_PREFIX: 'a b' }, /CHANNEL_PREFIX="a b"/],
+    [{ DEMO_PUBLISHER: 'yes' }, /DEMO_PUBLISHER="yes".*auto/]
+  ]
+  for (const [env, message] of cases) {
+    assert.throws(() => loadConfig(env), (error: unknown) => {
+      assert.ok(error instanceof ConfigError)
+      assert.match(error.message, message)
+      assert.ok(!error.message.includes('\n'), 'one line')
+      return true
+    }, JSON.stringify(env))
+  }
+})
+
+test('unknown variables are ignored', () => {
+  assert.doesNotThrow(() => loadConfig({ SOMETHING_ELSE: 'x', PATH: '/bin' }))
+})

@@ -1,0 +1,44 @@
+// src/server.ts as a process: configuration errors, the embedded defaults, graceful shutdown.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runServerToExit, startServer } from '../helpers/server-process.js'
+import { SseTestClient } from '../live/helpers/sse-client.js'
+
+test('a bad setting stops start-up with one line naming it', async () => {
+  const { code, output } = await runServerToExit({ PORT: 'eighty' })
+  assert.equal(code, 2)
+  assert.equal(output.trim(), 'Invalid configuration: PORT="eighty" is not accepted; expected an integer from 0 to 65535')
+})
+
+test('embedded defaults: creates, migrates and seeds the data folder, serves the page, shuts down gracefully', async (t) => {
+  const dataRoot = await mkdtemp(join(tmpdir(), 'flc-server-'))
+  t.after(() => rm(dataRoot, { recursive: true, force: true }))
+  const env = { DATA_DIR: join(dataRoot, 'nested', 'data') } // parent folders do not exist yet
+
+  const server = await startServer(t, env)
+  const page = await fetch(server.url)
+  assert.equal(page.status, 200)
+  const html = await page.text()
+  const body = html.slice(html.indexOf('<tbody id="contacts-body">'), html.indexOf('</tbody>'))
+  assert.equal([...body.matchAll(/<tr>\s*<td>\d+<\/td>/g)].length, 3)
+  assert.match(body, /Load more\.\.\./)
+
+  // An open stream must not hold shutdown up: SIGTERM ends it, then the process exits 0.
+  const stream = await SseTestClient.connect(new URL('/notification/', server.url).toString())
+  t.after(() => stream.close())
+  assert.equal(stream.status, 200)
+  server.child.kill('SIGTERM')
+  assert.equal(await server.exited, 0, server.output())
+  await stream.waitFor((c) => c.ended, 'the stream ended')
+
+  // Restart on the same folder: no second seed, no second migration.
+  const again = await startServer(t, env)
+  const count = await fetch(new URL('/contacts/34', again.url)) // 100 contacts → page 34 is the last
+  assert.equal(count.status, 200)
+  assert.equal((await fetch(new URL('/contacts/35', again.url))).status, 404)
+  again.child.kill('SIGTERM')
+  assert.equal(await again.exited, 0, again.output())
+})
