@@ -35,10 +35,12 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
-COPY --chown=root:root package.json prisma.config.ts ./
-# Templates, CSS and JS are read from the source folders at run time; migrations are applied on start.
-COPY --chown=root:root src/views ./src/views
-COPY --chown=root:root src/public ./src/public
+# Templates, CSS and JS are read from the source folders at run time; migrations are applied on
+# start. The TypeScript sources (with the generated Prisma client) let the npm scripts run in the
+# container through tsx: `npm run db:seed`, `npm run db:migrate`, `npm run notifications:random`.
+COPY --from=build --chown=root:root /app/src ./src
+COPY --chown=root:root package.json prisma.config.ts tsconfig.json ./
+COPY --chown=root:root plugins ./plugins
 COPY --chown=root:root components ./components
 COPY --chown=root:root prisma ./prisma
 # The app's files stay root-owned and read-only for the app user; only the data folder is writable.
