@@ -1,0 +1,36 @@
+// Decorates `broker`: the in-process broker when REDIS_URL is unset, the Redis broker otherwise.
+// Closed (connections quit) when the app closes.
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Broker } from '../src/live/broker.js'
+import { MemoryBroker } from '../src/live/memory-broker.js'
+import { RedisBroker } from '../src/live/redis-broker.js'
+
+export interface BrokerPluginOptions {
+  /**
+   * Redis only: base of the CLIENT SETNAME names ("<name>:cmd", "<name>:sub"), to find this
+   * process's two connections in CLIENT LIST. Default "flc:<pid>:<random>".
+   */
+  connectionName?: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    broker: Broker
+  }
+}
+
+async function brokerPlugin (fastify: FastifyInstance, opts: BrokerPluginOptions) {
+  const { REDIS_URL, CHANNEL_PREFIX, LIVE_HISTORY_SIZE } = fastify.config
+  if (opts.connectionName !== undefined && !/^[!-~]{1,100}$/.test(opts.connectionName)) {
+    throw new Error('plugins/broker: connectionName must be 1-100 visible ASCII characters without spaces (Redis CLIENT SETNAME)')
+  }
+  const logger = fastify.log.child({ component: 'broker' })
+  const broker: Broker = REDIS_URL === undefined
+    ? new MemoryBroker({ historySize: LIVE_HISTORY_SIZE, prefix: CHANNEL_PREFIX, logger })
+    : await RedisBroker.connect({ url: REDIS_URL, prefix: CHANNEL_PREFIX, historySize: LIVE_HISTORY_SIZE, connectionName: opts.connectionName, logger })
+  fastify.decorate('broker', broker)
+  fastify.addHook('onClose', async () => { await broker.close() })
+}
+
+export default fp(brokerPlugin, { name: 'broker', dependencies: ['config'] })

@@ -1,0 +1,11 @@
+// Public surface of the live layer.
+export type { Broker, BrokerMessage, BrokerStats, HistoryRead, LiveLogger, MessageHandler, Unsubscribe } from './broker.js'
+export { MAX_PAYLOAD_BYTES, PayloadTooLargeError, assertChannelName } from './broker.js'
+export { compareIds, isValidId, ORIGIN_ID } from './ids.js'
+export { MemoryBroker, type MemoryBrokerOptions } from './memory-broker.js'
+export { RedisBroker, defaultConnectionName, type RedisBrokerOptions } from './redis-broker.js'
+export { RAW_DEDUPE_WINDOW_MS } from './redis-store.js'
+export { LiveHub, type Live, type LiveHubOptions, type LiveHubStats } from './live-hub.js'
+export type { LiveChannel, LiveChannelOptions, LiveChannelStats, ResetReason } from './live-channel.js'
+export { LiveDrop, drop, type LiveRender, type RenderOutcome } from './render-outcome.js'
+export { encodeEvent, encodeComment, encodeIdOnly, encodeRetry, type SseEvent } from './sse-frame.js'

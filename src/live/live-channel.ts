@@ -1,0 +1,357 @@
+// One live channel in one process: a single broker subscription, each message rendered and
+// encoded once, the same Buffer written to every connected browser.
+//
+// Connecting with a last id (Last-Event-ID header, else ?lastEventId=): the client is attached
+// first with its live messages held back, then the history after its id is read and sent, then
+// the held messages; ids already sent are skipped, so nothing is lost and nothing repeats.
+// When the id cannot be continued from (too old, unknown, malformed) the client gets a reset
+// event instead, positioned at the newest id, and continues live.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ServerResponse } from 'node:http'
+import { assertChannelName, type Broker, type BrokerMessage, type LiveLogger, type Unsubscribe } from './broker.js'
+import { FrameCache } from './frame-cache.js'
+import { compareIds, isValidId } from './ids.js'
+import { judge, type LiveRender } from './render-outcome.js'
+import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
+import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
+
+export interface LiveChannelOptions {
+  /** Broker channel (CHANNEL_PREFIX is added by the broker), e.g. "notifications_channel". */
+  channel: string
+  /** SSE event name of rendered messages, e.g. "notification" (htmx: sse-swap="notification"). */
+  event: string
+  render: LiveRender
+  /** SSE event name sent when the client's last id cannot be continued from. Default "reset". */
+  resetEvent?: string
+}
+
+/** Why a client got a reset event instead of a replay. */
+export type ResetReason = 'too-old' | 'unknown' | 'malformed'
+
+export interface LiveChannelStats {
+  channel: string
+  event: string
+  /** Connected browsers. */
+  clients: number
+  /** Messages received from the broker. */
+  messages: number
+  /** Frames written to browsers (one message to ten browsers counts ten). */
+  delivered: number
+  /** Frames written from history during replays. */
+  replayed: number
+  /** Messages whose render was rejected, by reason. */
+  dropped: Record<string, number>
+  /** Browsers disconnected for not reading fast enough. */
+  evicted: number
+  /** Reset events sent, by reason. */
+  resets: Record<string, number>
+}
+
+export interface LiveChannel {
+  readonly channel: string
+  readonly event: string
+  /** Fastify handler for the SSE GET route. */
+  readonly handler: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  /** Newest message id of the channel (for pages: render it into ?lastEventId=), or null. */
+  lastId (): Promise<string | null>
+  /** Publishes a payload on this channel through the broker; resolves with its id. */
+  publish (payload: string): Promise<string>
+  stats (): LiveChannelStats
+}
+
+/** What a channel needs from the hub that owns it. */
+export interface ChannelHost {
+  readonly broker: Broker
+  readonly logger: LiveLogger
+  readonly closing: boolean
+  readonly maxQueueBytes: number
+  readonly frameCacheEntries: number
+  readonly frameCacheBytes: number
+  open (res: ServerResponse): SseConnection
+}
+
+class ChannelClient {
+  /** Newest id written to this browser. */
+  lastSentId: string | null = null
+  /** True while lastSentId may be newer than what the channel dispatches next (after a replay). */
+  ahead = false
+  /** Live frames waiting while history is being sent; null once live. */
+  held: Array<{ id: string, frame: Buffer | null }> | null = null
+  heldBytes = 0
+
+  constructor (readonly connection: SseConnection) {}
+}
+
+function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+class ServiceUnavailableError extends Error {
+  readonly statusCode = 503
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ServiceUnavailableError'
+  }
+}
+
+function requestedLastEventId (request: FastifyRequest): string | undefined {
+  const header = request.headers['last-event-id']
+  if (typeof header === 'string' && header !== '') return header
+  // htmx-ext-sse rebuilds a failed EventSource without the header: pages pass it here.
+  const query = request.query as Record<string, unknown> | null | undefined
+  const fromQuery = query?.lastEventId
+  if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery
+  return undefined
+}
+
+function bump (counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1
+}
+
+export class LiveChannelHub implements LiveChannel {
+  readonly channel: string
+  readonly event: string
+  private readonly resetEvent: string
+  private readonly render: LiveRender
+  private readonly clients = new Set<ChannelClient>()
+  private readonly cache: FrameCache
+  /** Newest id dispatched to clients (or the channel's newest id when the subscription began). */
+  private lastDispatchedId: string | null = null
+  private subscription: Promise<void> | null = null
+  private unsubscribe: Unsubscribe | null = null
+  /** Messages waiting for an async render; dispatch stays in id order. */
+  private rendering = 0
+  private renderQueue: Promise<void> = Promise.resolve()
+  private readonly counters = { messages: 0, delivered: 0, replayed: 0, evicted: 0, dropped: {} as Record<string, number>, resets: {} as Record<string, number> }
+
+  constructor (private readonly host: ChannelHost, options: LiveChannelOptions) {
+    assertChannelName(options.channel)
+    if (typeof options.render !== 'function') throw new TypeError(`live.channel(${options.channel}): render must be a function (payload: string) => string`)
+    for (const [what, name] of [['event', options.event], ['resetEvent', options.resetEvent ?? 'reset']] as const) {
+      if (!isValidEventName(name)) throw new TypeError(`live.channel(${options.channel}): ${what} ${JSON.stringify(name)} must be 1-100 letters, digits or _ . : -`)
+    }
+    this.channel = options.channel
+    this.event = options.event
+    this.resetEvent = options.resetEvent ?? 'reset'
+    this.render = options.render
+    this.cache = new FrameCache(host.frameCacheEntries, host.frameCacheBytes)
+  }
+
+  readonly handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (request.method === 'HEAD') {
+      // Fastify adds HEAD for every GET route; a HEAD "stream" would never carry anything.
+      await reply.headers(SSE_HEADERS).send()
+      return
+    }
+    const requested = requestedLastEventId(request)
+    await this.subscribed()
+    if (this.host.closing) throw new ServiceUnavailableError('The server is shutting down')
+    reply.hijack()
+    const connection = this.host.open(reply.raw)
+    const client = new ChannelClient(connection)
+    // Everything dispatched from here on reaches this client: `since` is the exact seam.
+    const since = this.lastDispatchedId
+    this.clients.add(client)
+    connection.onClose((reason) => {
+      this.clients.delete(client)
+      if (reason === 'evicted') this.counters.evicted++
+    })
+    if (connection.closed) return
+
+    if (requested === undefined) {
+      // Live only; still give the browser a position so its next reconnect can replay.
+      if (since !== null) connection.write(encodeIdOnly(since))
+      client.lastSentId = since
+      return
+    }
+    if (!isValidId(requested)) {
+      this.sendReset(client, 'malformed', since)
+      return
+    }
+    client.held = []
+    let history
+    try {
+      history = await this.host.broker.readAfter(this.channel, requested)
+    } catch (error) {
+      // The browser keeps its Last-Event-ID and tries again after the retry interval.
+      this.host.logger.error({ err: error, channel: this.channel }, 'reading live history failed; closing the stream')
+      connection.end()
+      return
+    }
+    if (connection.closed) return
+    if (!history.complete) {
+      this.sendReset(client, history.messages.length > 0 ? 'too-old' : 'unknown', since)
+      return
+    }
+    const frames: Array<{ id: string, frame: Buffer | null }> = []
+    for (const message of history.messages) {
+      const frame = this.frameFor(message)
+      frames.push({ id: message.id, frame: isThenable(frame) ? await frame : frame })
+    }
+    client.lastSentId = requested
+    // A long history may not fit the queue bound at once: a client that reads gets it in
+    // steps (its live messages are held meanwhile, under the same bound).
+    let flushed: Promise<void> | null = null
+    for (const { id, frame } of frames) {
+      if (flushed !== null && connection.queuedBytes > this.host.maxQueueBytes / 2) await flushed
+      if (connection.closed) return
+      if (frame === null || compareIds(id, client.lastSentId) <= 0) continue
+      flushed = connection.writeTracked(frame)
+      if (flushed === null) return
+      client.lastSentId = id
+      this.counters.delivered++
+      this.counters.replayed++
+    }
+    this.goLive(client)
+  }
+
+  async lastId (): Promise<string | null> {
+    return this.host.broker.lastId(this.channel)
+  }
+
+  publish (payload: string): Promise<string> {
+    return this.host.broker.publish(this.channel, payload)
+  }
+
+  stats (): LiveChannelStats {
+    return {
+      channel: this.channel,
+      event: this.event,
+      clients: this.clients.size,
+      messages: this.counters.messages,
+      delivered: this.counters.delivered,
+      replayed: this.counters.replayed,
+      dropped: { ...this.counters.dropped },
+      evicted: this.counters.evicted,
+      resets: { ...this.counters.resets }
+    }
+  }
+
+  /** Ends the broker subscription (app close). */
+  async stop (): Promise<void> {
+    const unsubscribe = this.unsubscribe
+    this.unsubscribe = null
+    if (unsubscribe !== null) await unsubscribe()
+  }
+
+  /** The one broker subscription of this channel, started by the first client, kept until close. */
+  private subscribed (): Promise<void> {
+    this.subscription ??= this.startSubscription().catch((error: unknown) => {
+      this.subscription = null // the next client tries again
+      throw new ServiceUnavailableError(`Live channel ${this.channel} is unavailable: ${(error as Error).message}`, { cause: error })
+    })
+    return this.subscription
+  }
+
+  private async startSubscription (): Promise<void> {
+    const unsubscribe = await this.host.broker.subscribe(this.channel, (message) => this.receive(message))
+    if (this.host.closing) {
+      await unsubscribe()
+      throw new Error('the server is shutting down')
+    }
+    this.unsubscribe = unsubscribe
+    // No client is attached yet; start the seam at the newest stored id.
+    const newest = await this.host.broker.lastId(this.channel)
+    if (newest !== null && (this.lastDispatchedId === null || compareIds(newest, this.lastDispatchedId) > 0)) {
+      this.lastDispatchedId = newest
+    }
+  }
+
+  private receive (message: BrokerMessage): void {
+    this.counters.messages++
+    if (this.rendering === 0) {
+      const frame = this.frameFor(message)
+      if (!isThenable(frame)) {
+        this.dispatch(message.id, frame)
+        return
+      }
+      this.rendering++
+      this.renderQueue = frame.then((f) => this.dispatch(message.id, f)).finally(() => { this.rendering-- })
+      return
+    }
+    // An earlier message is still rendering: queue behind it to keep id order.
+    this.rendering++
+    this.renderQueue = this.renderQueue.then(async () => {
+      const frame = this.frameFor(message)
+      this.dispatch(message.id, isThenable(frame) ? await frame : frame)
+    }).finally(() => { this.rendering-- })
+  }
+
+  /** The encoded frame of a message (cached), or null when render rejected it. Never rejects. */
+  private frameFor (message: BrokerMessage): Buffer | null | Promise<Buffer | null> {
+    const cached = this.cache.get(message.id)
+    if (cached !== undefined) return cached
+    let outcome
+    try {
+      outcome = this.render(message.payload)
+    } catch (error) {
+      return this.settle(message, error, true)
+    }
+    if (isThenable(outcome)) {
+      return Promise.resolve(outcome).then((value) => this.settle(message, value, false), (error: unknown) => this.settle(message, error, true))
+    }
+    return this.settle(message, outcome, false)
+  }
+
+  private settle (message: BrokerMessage, outcome: unknown, thrown: boolean): Buffer | null {
+    const cached = this.cache.get(message.id) // an async render raced with another one
+    if (cached !== undefined) return cached
+    const judgement = judge(outcome, thrown)
+    let frame: Buffer | null = null
+    if ('html' in judgement) {
+      frame = encodeEvent({ id: message.id, event: this.event, data: judgement.html })
+    } else {
+      bump(this.counters.dropped, judgement.reason)
+      this.host.logger.warn({ channel: this.channel, id: message.id, reason: judgement.reason, err: judgement.error }, 'live message dropped: render rejected it')
+    }
+    this.cache.set(message.id, frame)
+    return frame
+  }
+
+  private dispatch (id: string, frame: Buffer | null): void {
+    if (this.lastDispatchedId !== null && compareIds(id, this.lastDispatchedId) <= 0) return
+    this.lastDispatchedId = id
+    for (const client of this.clients) {
+      if (client.held !== null) {
+        client.held.push({ id, frame })
+        client.heldBytes += frame?.length ?? 0
+        // Held frames count against the same bound as the socket queue.
+        if (client.heldBytes > this.host.maxQueueBytes) client.connection.evict()
+      } else if (client.ahead) {
+        this.sendTo(client, id, frame)
+      } else if (frame !== null && client.connection.write(frame)) {
+        client.lastSentId = id
+        this.counters.delivered++
+      }
+    }
+  }
+
+  /** Writes a frame unless this client already has that id; true when written. */
+  private sendTo (client: ChannelClient, id: string, frame: Buffer | null): boolean {
+    if (client.lastSentId !== null && compareIds(id, client.lastSentId) <= 0) return false
+    client.ahead = false
+    if (frame === null || !client.connection.write(frame)) return false
+    client.lastSentId = id
+    this.counters.delivered++
+    return true
+  }
+
+  private sendReset (client: ChannelClient, reason: ResetReason, since: string | null): void {
+    bump(this.counters.resets, reason)
+    // The id moves the browser to the seam (empty: forget the bad id), so its next reconnect
+    // replays from here instead of getting another reset.
+    client.connection.write(encodeEvent({ id: since ?? '', event: this.resetEvent, data: JSON.stringify({ reason }) }))
+    client.lastSentId = since
+    this.goLive(client)
+  }
+
+  /** Sends what was held during the replay, then lets dispatch write directly. */
+  private goLive (client: ChannelClient): void {
+    const held = client.held ?? []
+    client.held = null
+    client.heldBytes = 0
+    for (const { id, frame } of held) this.sendTo(client, id, frame)
+    // History can be ahead of dispatch (Redis: stored before its envelope arrived here).
+    client.ahead = client.lastSentId !== null && (this.lastDispatchedId === null || compareIds(client.lastSentId, this.lastDispatchedId) > 0)
+  }
+}

@@ -1,0 +1,118 @@
+// All live streams of one process: creates channels, owns the one heartbeat timer shared by
+// every connection, and ends every stream on shutdown.
+import type { ServerResponse } from 'node:http'
+import type { Broker, LiveLogger } from './broker.js'
+import { LiveChannelHub, type ChannelHost, type LiveChannel, type LiveChannelOptions, type LiveChannelStats } from './live-channel.js'
+import { SseConnection } from './sse-connection.js'
+import { encodeComment } from './sse-frame.js'
+
+export interface LiveHubOptions {
+  broker: Broker
+  logger: LiveLogger
+  /** SSE_HEARTBEAT_MS: interval of the ": ping" comment sent to every stream. */
+  heartbeatMs: number
+  /** SSE_RETRY_MS: reconnect delay announced to browsers. */
+  retryMs: number
+  /** SSE_MAX_QUEUE_BYTES: unsent bytes allowed per browser before it is disconnected. */
+  maxQueueBytes: number
+  /** Rendered frames kept per channel for replays (default: LIVE_HISTORY_SIZE capped at 10000). */
+  frameCacheEntries?: number
+  /** Byte budget of that cache per channel (default 4 MiB). */
+  frameCacheBytes?: number
+}
+
+export interface LiveHubStats {
+  /** Open SSE connections, all channels together. */
+  clients: number
+  /** Whether the shared heartbeat timer is running (it only runs while clients are connected). */
+  heartbeat: boolean
+  channels: LiveChannelStats[]
+}
+
+export interface Live {
+  /** Declares a live channel; call once per (channel, event), at start-up. */
+  channel (options: LiveChannelOptions): LiveChannel
+  /** Newest message id of a channel, or null: render it into the page's ?lastEventId=. */
+  lastId (channel: string): Promise<string | null>
+  stats (): LiveHubStats
+}
+
+export class LiveHub implements Live, ChannelHost {
+  readonly broker: Broker
+  readonly logger: LiveLogger
+  readonly maxQueueBytes: number
+  readonly frameCacheEntries: number
+  readonly frameCacheBytes: number
+  private readonly connections = new Set<SseConnection>()
+  private readonly channels = new Map<string, LiveChannelHub>()
+  private readonly ping = encodeComment('ping')
+  private heartbeat: NodeJS.Timeout | null = null
+  private isClosing = false
+
+  constructor (private readonly options: LiveHubOptions) {
+    this.broker = options.broker
+    this.logger = options.logger
+    this.maxQueueBytes = options.maxQueueBytes
+    this.frameCacheEntries = options.frameCacheEntries ?? 10_000
+    this.frameCacheBytes = options.frameCacheBytes ?? 4 * 1024 * 1024
+  }
+
+  get closing (): boolean {
+    return this.isClosing
+  }
+
+  channel (options: LiveChannelOptions): LiveChannel {
+    const key = `${options.channel}\n${options.event}`
+    if (this.channels.has(key)) {
+      // A second call usually means channel() was put inside a request handler.
+      throw new Error(`live.channel: channel "${options.channel}" with event "${options.event}" is already declared; create it once at start-up and reuse the returned object`)
+    }
+    const channel = new LiveChannelHub(this, options)
+    this.channels.set(key, channel)
+    return channel
+  }
+
+  lastId (channel: string): Promise<string | null> {
+    return this.broker.lastId(channel)
+  }
+
+  open (res: ServerResponse): SseConnection {
+    const connection = new SseConnection(res, this.maxQueueBytes, this.options.retryMs)
+    if (connection.closed) return connection
+    this.connections.add(connection)
+    this.heartbeat ??= setInterval(() => this.beat(), this.options.heartbeatMs).unref()
+    connection.onClose(() => {
+      this.connections.delete(connection)
+      if (this.connections.size === 0 && this.heartbeat !== null) {
+        clearInterval(this.heartbeat)
+        this.heartbeat = null
+      }
+    })
+    return connection
+  }
+
+  stats (): LiveHubStats {
+    return {
+      clients: this.connections.size,
+      heartbeat: this.heartbeat !== null,
+      channels: [...this.channels.values()].map((channel) => channel.stats())
+    }
+  }
+
+  /** First step of shutdown (preClose): refuse new streams, end the open ones. */
+  endStreams (): void {
+    this.isClosing = true
+    for (const connection of [...this.connections]) connection.end()
+  }
+
+  /** Second step (onClose): drop the broker subscriptions. */
+  async close (): Promise<void> {
+    this.endStreams()
+    await Promise.all([...this.channels.values()].map((channel) => channel.stop()))
+  }
+
+  private beat (): void {
+    // The same Buffer for everyone; a client too slow to take a ping is evicted like any other.
+    for (const connection of this.connections) connection.write(this.ping)
+  }
+}

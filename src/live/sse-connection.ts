@@ -1,0 +1,119 @@
+// One browser's event stream on a raw Node response, with a hard bound on what may queue up
+// for it. Writes never wait: a client that does not read fast enough is disconnected (it will
+// reconnect with Last-Event-ID and replay from history) instead of slowing others or growing
+// server memory.
+import type { ServerResponse } from 'node:http'
+import { encodeRetry } from './sse-frame.js'
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  // no-transform: compressing proxies would otherwise buffer the stream.
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  // nginx: do not buffer this response.
+  'X-Accel-Buffering': 'no'
+} as const
+
+export type CloseReason = 'disconnected' | 'evicted' | 'ended'
+
+function ignore (): void {}
+
+export class SseConnection {
+  private reason: CloseReason | null = null
+  private readonly closeListeners: Array<(reason: CloseReason) => void> = []
+
+  /**
+   * Sends the headers and the retry interval. maxQueueBytes bounds the bytes the response
+   * may hold unsent (response.writableLength: Node's buffer plus the socket's).
+   */
+  constructor (private readonly res: ServerResponse, private readonly maxQueueBytes: number, retryMs: number) {
+    if (res.destroyed || res.socket === null || res.socket.destroyed) {
+      // The browser left while the route was getting ready: 'close' has already been emitted.
+      this.reason = 'disconnected'
+      return
+    }
+    res.once('close', () => this.finish('disconnected'))
+    // Write errors (peer reset) also end in 'close'; without a listener they would throw.
+    res.on('error', ignore)
+    // Idle SSE streams are normal; heartbeats keep them alive, not socket timeouts.
+    res.socket?.setTimeout(0)
+    res.writeHead(200, SSE_HEADERS)
+    this.write(encodeRetry(retryMs))
+  }
+
+  get closed (): boolean {
+    return this.reason !== null || this.res.destroyed || this.res.writableEnded
+  }
+
+  /** Bytes accepted but not yet handed to the kernel. */
+  get queuedBytes (): number {
+    return this.res.writableLength
+  }
+
+  /**
+   * Queues a frame; false when the connection is gone or was just evicted for being slow.
+   * A frame always goes into an empty queue, so a frame bigger than the bound still reaches
+   * a client that keeps up.
+   */
+  write (frame: Buffer): boolean {
+    if (this.closed) return false
+    const queued = this.res.writableLength
+    if (queued > 0 && queued + frame.length > this.maxQueueBytes) {
+      this.evict()
+      return false
+    }
+    this.res.write(frame)
+    return true
+  }
+
+  /**
+   * Like write(), and also reports when this frame (so everything queued before it) has been
+   * handed to the kernel, or the connection closed. null when it was not written. Costs a
+   * closure per call: for replays, not for the fan-out path.
+   */
+  writeTracked (frame: Buffer): Promise<void> | null {
+    if (this.closed) return null
+    const queued = this.res.writableLength
+    if (queued > 0 && queued + frame.length > this.maxQueueBytes) {
+      this.evict()
+      return null
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        this.res.off('close', done)
+        resolve()
+      }
+      this.res.once('close', done)
+      this.res.write(frame, done)
+    })
+  }
+
+  /** Drops the connection now (frees its queue at once). */
+  evict (): void {
+    if (this.closed) return
+    this.finish('evicted')
+    this.res.destroy()
+  }
+
+  /** Ends the stream cleanly; a connection with unsent bytes is dropped instead of awaited. */
+  end (): void {
+    if (this.closed) return
+    const backlog = this.res.writableLength > 0
+    this.finish('ended')
+    if (backlog) this.res.destroy()
+    else this.res.end()
+  }
+
+  /** Called once, when the connection closes for any reason. */
+  onClose (listener: (reason: CloseReason) => void): void {
+    if (this.reason !== null) listener(this.reason)
+    else this.closeListeners.push(listener)
+  }
+
+  private finish (reason: CloseReason): void {
+    if (this.reason !== null) return
+    this.reason = reason
+    const listeners = this.closeListeners.splice(0)
+    for (const listener of listeners) listener(reason)
+  }
+}
