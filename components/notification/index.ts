@@ -11,9 +11,10 @@ import { MAX_MESSAGE_BYTES } from '../../src/components/messages.js'
 import { sendError } from '../../src/http/errors.js'
 import { drop } from '../../src/live/render-outcome.js'
 import { checkNotification, parseNotification, randomNotification } from './message.js'
+import { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT } from './channel.js'
 
-export const NOTIFICATION_CHANNEL = 'notifications_channel'
-export const NOTIFICATION_EVENT = 'notification'
+export { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT }
+
 export const STREAM_PATH = '/notification/'
 
 export const NotificationFeedProps = Type.Object({

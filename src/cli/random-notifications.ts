@@ -5,24 +5,12 @@
 // It stores through the broker's publish script (XADD + PUBLISH of an envelope), not a plain
 // PUBLISH: messages get a history id immediately, are replayable, and skip the raw-ingest
 // dedupe window. It only needs the command half of the broker, so it opens one connection.
-import { randomInt, randomUUID } from 'node:crypto'
 import { ConfigError, loadConfig } from '../config.js'
 import type { LiveLogger } from '../live/broker.js'
 import { closeRedis, openRedis, redactRedisUrl } from '../live/redis-connection.js'
 import { RedisChannelStore } from '../live/redis-store.js'
-
-const CHANNEL = 'notifications_channel'
-const COLORS = ['blue', 'green', 'red', 'black', 'gray', 'purple'] as const
-
-function createRandomNotification () {
-  return {
-    id: randomUUID(),
-    title: `Notification ${randomInt(1, 101)}`,
-    message: `This is a random message ${randomInt(1, 101)}`,
-    color: COLORS[randomInt(COLORS.length)]!,
-    timestamp: new Date().toISOString()
-  }
-}
+import { randomNotification } from '../../components/notification/message.js'
+import { NOTIFICATION_CHANNEL as CHANNEL } from '../../components/notification/channel.js'
 
 function intervalFromEnv (raw: string | undefined): number {
   if (raw === undefined || raw === '') return 3000
@@ -64,7 +52,7 @@ async function main (): Promise<number> {
   let timer: NodeJS.Timeout | undefined
   let stopping = false
   const publishOne = async (): Promise<void> => {
-    const notification = createRandomNotification()
+    const notification = randomNotification()
     try {
       const id = await store.publish(CHANNEL, JSON.stringify(notification))
       if (!stopping) console.log(`Published ${id}: ${JSON.stringify(notification)}`)
