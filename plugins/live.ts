@@ -22,6 +22,7 @@ async function livePlugin (fastify: FastifyInstance) {
     frameCacheEntries: Math.min(LIVE_HISTORY_SIZE, 10_000)
   })
   fastify.decorate('live', hub as Live)
+  fastify.addHook('onReady', async () => { await hub.start() })
   fastify.addHook('preClose', async () => { hub.endStreams() })
   fastify.addHook('onClose', async () => { await hub.close() })
 }

@@ -234,8 +234,8 @@ export class LiveChannelHub implements LiveChannel {
     if (unsubscribe !== null) await unsubscribe()
   }
 
-  /** The one broker subscription of this channel, started by the first client, kept until close. */
-  private subscribed (): Promise<void> {
+  /** The one broker subscription of this channel, started when the app is ready (or by the first client), kept until close. */
+  subscribed (): Promise<void> {
     this.subscription ??= this.startSubscription().catch((error: unknown) => {
       this.subscription = null // the next client tries again
       throw new ServiceUnavailableError(`Live channel ${this.channel} is unavailable: ${(error as Error).message}`, { cause: error })

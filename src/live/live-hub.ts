@@ -48,6 +48,7 @@ export class LiveHub implements Live, ChannelHost {
   private readonly ping = encodeComment('ping')
   private heartbeat: NodeJS.Timeout | null = null
   private isClosing = false
+  private started = false
 
   constructor (private readonly options: LiveHubOptions) {
     this.broker = options.broker
@@ -69,7 +70,18 @@ export class LiveHub implements Live, ChannelHost {
     }
     const channel = new LiveChannelHub(this, options)
     this.channels.set(key, channel)
+    if (this.started) void channel.subscribed().catch((error: unknown) => this.logger.error({ err: error, channel: options.channel }, 'live channel could not subscribe'))
     return channel
+  }
+
+  /**
+   * Subscribes every declared channel (the app's onReady). A process must listen from the
+   * start, not from its first browser: with Redis, the processes that listen are the ones that
+   * store plain PUBLISHes in the history, and a server without browsers is still one of them.
+   */
+  async start (): Promise<void> {
+    this.started = true
+    await Promise.all([...this.channels.values()].map((channel) => channel.subscribed()))
   }
 
   lastId (channel: string): Promise<string | null> {

@@ -20,6 +20,15 @@ import { compareIds } from './ids.js'
 import { closeRedis, openRedis } from './redis-connection.js'
 import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
 
+/** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
+const CLOSE_STEP_MS = 2000
+
+async function withTimeout (work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
+}
+
 export interface RedisBrokerOptions {
   url: string
   /** CHANNEL_PREFIX: prefixes every channel and key. */
@@ -54,6 +63,7 @@ export function defaultConnectionName (): string {
 export class RedisBroker implements Broker {
   readonly kind = 'redis' as const
   private readonly channels = new Map<string, ChannelState>()
+  private readonly pendingIngests = new Set<Promise<void>>()
   private readonly byEnvelope = new Map<string, ChannelState>()
   private readonly byRaw = new Map<string, ChannelState>()
   private readonly counters = emptyStats('redis')
@@ -135,12 +145,14 @@ export class RedisBroker implements Broker {
       done = true
       subscribed.handlers.delete(entry)
       if (subscribed.handlers.size === 0 && this.channels.get(channel) === subscribed) {
-        this.forget(subscribed)
+        // Unsubscribe before forgetting: a raw message that arrives until Redis confirms is
+        // still ingested (stored for the other processes and for replay), not dropped.
         if (!this.closed) {
           await this.subscriber.unsubscribe(subscribed.keys.envelope, subscribed.keys.raw).catch((error: unknown) => {
             this.options.logger.warn({ err: error, channel }, 'Redis UNSUBSCRIBE failed')
           })
         }
+        if (subscribed.handlers.size === 0) this.forget(subscribed)
       }
     }
   }
@@ -178,12 +190,15 @@ export class RedisBroker implements Broker {
       this.options.logger.warn({ channel, bytes, limit: MAX_PAYLOAD_BYTES }, 'raw live message over the size limit: not stored')
       return
     }
-    this.store.ingestRaw(channel, payload).then((id) => {
+    const ingest = this.store.ingestRaw(channel, payload).then((id) => {
       if (id === null) this.counters.rawDuplicates++
       else this.counters.rawIngested++
     }, (error: unknown) => {
       this.options.logger.error({ err: error, channel }, 'storing a raw live message failed; it is lost for this process')
     })
+    // close() waits for these, so a message that arrived during shutdown is still stored.
+    this.pendingIngests.add(ingest)
+    void ingest.finally(() => this.pendingIngests.delete(ingest))
   }
 
   private deliver (state: ChannelState, message: BrokerMessage): void {
@@ -251,6 +266,10 @@ export class RedisBroker implements Broker {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // Stop receiving first, then let raw messages already received finish storing, and only
+    // then quit: a message published during shutdown is stored, not lost with this process.
+    await withTimeout(this.subscriber.unsubscribe().catch(() => {}), CLOSE_STEP_MS)
+    await withTimeout(Promise.allSettled([...this.pendingIngests]), CLOSE_STEP_MS)
     for (const state of [...this.channels.values()]) this.forget(state)
     await Promise.all([closeRedis(this.subscriber), closeRedis(this.command)])
   }

@@ -104,3 +104,36 @@ test('after the subscriber connection is killed: re-subscribed, nothing lost, no
   const connections = await redisConnections(probe, connectionName)
   assert.equal(connections.length, 2)
 })
+
+test('a server with no browser connected still stores raw PUBLISHes for later replay', async (t) => {
+  const env = await liveEnv(t, 'redis')
+  if (env === undefined) return
+  const { app, url } = await startLiveApp(t, env)
+  const before = await app.broker.lastId(CHANNEL) ?? '0-0'
+  const publisher = new Redis(env.REDIS_URL!)
+  t.after(() => publisher.disconnect())
+  const raw = ['first while nobody watches', 'second while nobody watches']
+  for (const message of raw) await publisher.publish(env.CHANNEL_PREFIX + CHANNEL, message)
+  await waitUntil(() => app.broker.stats().rawIngested === 2, 'the idle server stored both')
+
+  const client = await SseTestClient.connect(url, { 'Last-Event-ID': before })
+  t.after(() => client.close())
+  await client.waitForEvents(2)
+  assert.deepEqual(client.data(), raw)
+})
+
+test('a raw PUBLISH that arrives while the server shuts down is still stored', async (t) => {
+  const env = await liveEnv(t, 'redis')
+  if (env === undefined) return
+  const { app } = await startLiveApp(t, env)
+  const publisher = new Redis(env.REDIS_URL!)
+  t.after(() => publisher.disconnect())
+  const history = `${env.CHANNEL_PREFIX}live:history:${CHANNEL}`
+  // Publish a burst and close at once: whatever the subscriber received must be stored.
+  const published = Array.from({ length: 50 }, (_, i) => publisher.publish(env.CHANNEL_PREFIX + CHANNEL, `burst ${i}`))
+  const receivers = await Promise.all(published)
+  const closing = app.close()
+  await closing
+  const delivered = receivers.filter((n) => n > 0).length
+  assert.equal(await publisher.xlen(history), delivered, 'every message Redis handed to the server was stored')
+})
