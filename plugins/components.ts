@@ -34,7 +34,7 @@ export class Components extends ComponentRegistry {
    * A compiled extra template of a component's folder (e.g. the per-message template of a live
    * component), rendered synchronously: no {{component}} inside. Cached like the main template.
    */
-  template (component: Component, file: string): (data: object) => string {
+  template (component: Pick<Component, 'name' | 'dir' | 'templatePath'>, file: string): (data: object) => string {
     const path = join(component.dir, file)
     if (!existsSync(path)) throw new Error(`Component "${component.name}": template ${path} does not exist`)
     this.#templates.get(component, path)

@@ -9,7 +9,7 @@ export const MAX_MESSAGE_BYTES = 64 * 1024
 
 export type MessageCheck<T> =
   | { ok: true, value: T }
-  | { ok: false, reason: 'too_large' | 'malformed_json' | 'invalid', detail: string }
+  | { ok: false, reason: 'too-large' | 'invalid-json' | 'invalid', detail: string }
 
 /** Checks an already-parsed value against a compiled schema plus extra rules. */
 export function checkMessage<S extends TObject> (check: TypeCheck<S>, value: unknown, extra?: (value: Static<S>) => string | undefined): MessageCheck<Static<S>> {
@@ -30,13 +30,13 @@ export function checkMessage<S extends TObject> (check: TypeCheck<S>, value: unk
 /** Parses and checks a raw channel payload. */
 export function parseMessage<S extends TObject> (check: TypeCheck<S>, payload: string, extra?: (value: Static<S>) => string | undefined): MessageCheck<Static<S>> {
   if (Buffer.byteLength(payload) > MAX_MESSAGE_BYTES) {
-    return { ok: false, reason: 'too_large', detail: `message is larger than ${MAX_MESSAGE_BYTES} bytes` }
+    return { ok: false, reason: 'too-large', detail: `message is larger than ${MAX_MESSAGE_BYTES} bytes` }
   }
   let value: unknown
   try {
     value = JSON.parse(payload)
   } catch (error) {
-    return { ok: false, reason: 'malformed_json', detail: `message is not valid JSON (${(error as Error).message})` }
+    return { ok: false, reason: 'invalid-json', detail: `message is not valid JSON (${(error as Error).message})` }
   }
   return checkMessage(check, value, extra)
 }

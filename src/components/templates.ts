@@ -3,6 +3,9 @@
 import { readFileSync, statSync } from 'node:fs'
 import type { Component } from './define.js'
 
+/** What the cache needs of a component (any props type). */
+type TemplateOwner = Pick<Component, 'name' | 'templatePath'>
+
 type HandlebarsEnv = typeof import('handlebars')
 export type CompiledTemplate = (context: object) => string
 
@@ -12,7 +15,7 @@ export class TemplateCache {
   constructor (private readonly handlebars: HandlebarsEnv, private readonly watchFiles: boolean) {}
 
   /** The component's main template, or another .hbs file of its folder. */
-  get (component: Component, path: string = component.templatePath): CompiledTemplate {
+  get (component: TemplateOwner, path: string = component.templatePath): CompiledTemplate {
     const cached = this.#compiled.get(path)
     if (cached !== undefined && !this.watchFiles) return cached.render
     const mtimeMs = statSync(path).mtimeMs
@@ -22,7 +25,7 @@ export class TemplateCache {
     return render
   }
 
-  private compile (component: Component, path: string): CompiledTemplate {
+  private compile (component: TemplateOwner, path: string): CompiledTemplate {
     const source = readFileSync(path, 'utf8')
     try {
       const template = this.handlebars.compile(source)

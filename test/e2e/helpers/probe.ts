@@ -1,0 +1,75 @@
+// Node-side readers for in-page-probe.js (window.__flcProbe). The browser code lives in that
+// plain script, so these pass expressions as strings: the project compiles without DOM types.
+import type { Page } from 'playwright-core'
+
+export interface ArrivedNotification {
+  title: string
+  /** Whole text as shown (title, message, time), whitespace collapsed. */
+  text: string
+  /** The element's inline color. */
+  color: string
+  role: string | null
+  /** Date.now() in the page when it was inserted. */
+  at: number
+}
+
+export interface StreamCounts {
+  /** Successful stream connections: the first one plus every reconnect. */
+  opens: number
+  errors: number
+}
+
+export interface FeedView {
+  max: number
+  /** Titles shown, newest first. */
+  titles: string[]
+  images: number
+}
+
+export interface LoadMoreButton {
+  text: string
+  /** True when rows follow the button (it should be the table's last row). */
+  rowsAfter: boolean
+}
+
+export async function arrivedNotifications (page: Page): Promise<ArrivedNotification[]> {
+  return await page.evaluate('window.__flcProbe.arrived()') as ArrivedNotification[]
+}
+
+export async function streamCounts (page: Page): Promise<StreamCounts> {
+  return await page.evaluate('window.__flcProbe.stream()') as StreamCounts
+}
+
+export async function contactRows (page: Page): Promise<string[][]> {
+  return await page.evaluate('window.__flcProbe.rows()') as string[][]
+}
+
+export async function loadMoreButton (page: Page): Promise<LoadMoreButton | null> {
+  return await page.evaluate('window.__flcProbe.loadMore()') as LoadMoreButton | null
+}
+
+export async function feedView (page: Page): Promise<FeedView | null> {
+  return await page.evaluate('window.__flcProbe.feed()') as FeedView | null
+}
+
+/**
+ * Waits until the page's probe says `condition` (a JS expression over `probe`, the page's
+ * window.__flcProbe). On timeout the error names what was awaited and what the page showed.
+ */
+export async function waitInPage (page: Page, condition: string, timeoutMs: number, what: string): Promise<void> {
+  try {
+    await page.waitForFunction(`(() => { const probe = window.__flcProbe; return ${condition} })()`, undefined, { timeout: timeoutMs, polling: 20 })
+  } catch (error) {
+    const state = await page.evaluate('({ stream: window.__flcProbe.stream(), arrived: window.__flcProbe.arrived().map((n) => n.title), rows: window.__flcProbe.rows().length })')
+      .catch((e: Error) => `unreadable: ${e.message}`)
+    throw new Error(`${what}: not seen within ${timeoutMs} ms (${(error as Error).message.split('\n')[0]}); page state: ${JSON.stringify(state)}`)
+  }
+}
+
+/** Waits until a notification with this title has arrived (the feed may have trimmed it since). */
+export async function waitForNotification (page: Page, title: string, timeoutMs: number): Promise<ArrivedNotification> {
+  await waitInPage(page, `probe.arrived().some((n) => n.title === ${JSON.stringify(title)})`, timeoutMs, `notification ${JSON.stringify(title)} shown in the page`)
+  const found = (await arrivedNotifications(page)).find((n) => n.title === title)
+  if (found === undefined) throw new Error(`notification ${JSON.stringify(title)} vanished from the probe`)
+  return found
+}
