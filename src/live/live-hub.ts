@@ -70,7 +70,7 @@ export class LiveHub implements Live, ChannelHost {
     }
     const channel = new LiveChannelHub(this, options)
     this.channels.set(key, channel)
-    if (this.started) void channel.subscribed().catch((error: unknown) => this.logger.error({ err: error, channel: options.channel }, 'live channel could not subscribe'))
+    if (this.started) channel.subscribed().catch((error: unknown) => this.logger.error({ err: error, channel: options.channel }, 'live channel could not subscribe'))
     return channel
   }
 

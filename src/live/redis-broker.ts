@@ -198,7 +198,7 @@ export class RedisBroker implements Broker {
     })
     // close() waits for these, so a message that arrived during shutdown is still stored.
     this.pendingIngests.add(ingest)
-    void ingest.finally(() => this.pendingIngests.delete(ingest))
+    ingest.finally(() => this.pendingIngests.delete(ingest)).catch(() => {})
   }
 
   private deliver (state: ChannelState, message: BrokerMessage): void {
