@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/services.js'
-import { SseTestClient } from '../live/helpers/sse-client.js'
+import { SseTestClient } from '../helpers/sse-client.js'
 
 const TOKEN = 'test-token-0123456789abcdef'
 

@@ -7,7 +7,7 @@ import configPlugin from '../../plugins/config.js'
 import brokerPlugin from '../../plugins/broker.js'
 import livePlugin from '../../plugins/live.js'
 import { drop } from '../../src/live/render-outcome.js'
-import { SseTestClient } from './helpers/sse-client.js'
+import { SseTestClient } from '../helpers/sse-client.js'
 import { liveEnv, startLiveApp, trivialRender } from './helpers/app.js'
 
 async function buildApp (env: Record<string, string>) {

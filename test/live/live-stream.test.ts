@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as netConnect } from 'node:net'
 import { Redis } from 'ioredis'
-import { SseTestClient } from './helpers/sse-client.js'
+import { SseTestClient } from '../helpers/sse-client.js'
 import { EVENT, liveEnv, redisConnections, startLiveApp, waitUntil } from './helpers/app.js'
 
 function range (n: number, from = 0): number[] {

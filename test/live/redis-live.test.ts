@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
-import { SseTestClient } from './helpers/sse-client.js'
+import { SseTestClient } from '../helpers/sse-client.js'
 import { CHANNEL, EVENT, liveEnv, redisConnections, startLiveApp, waitUntil } from './helpers/app.js'
 
 test('200 SSE clients share exactly 2 Redis connections of this process', async (t) => {

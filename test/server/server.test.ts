@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runServerToExit, startServer } from '../helpers/server-process.js'
-import { SseTestClient } from '../live/helpers/sse-client.js'
+import { SseTestClient } from '../helpers/sse-client.js'
 
 test('a bad setting stops start-up with one line naming it', async () => {
   const { code, output } = await runServerToExit({ PORT: 'eighty' })
