@@ -10,18 +10,21 @@ import type { Component, RenderContext } from '../src/components/define.js'
 import { ComponentRegistry } from '../src/components/registry.js'
 import { ComponentRenderer, registerComponentHelpers, type RenderedFragment } from '../src/components/renderer.js'
 import { TemplateCache } from '../src/components/templates.js'
+import { RenderCache } from '../src/components/render-cache.js'
 import { assetsOf, assetTags, parseLoadedComponents } from '../src/components/assets.js'
 
 export class Components extends ComponentRegistry {
   readonly handlebars = Handlebars.create()
   readonly #templates: TemplateCache
   readonly #renderer: ComponentRenderer
+  /** Rendered HTML of components that declare `cache` (see defineComponent). */
+  readonly cache = new RenderCache()
 
   constructor (private readonly app: FastifyInstance, watchTemplates: boolean) {
     super()
     registerComponentHelpers(this.handlebars)
     this.#templates = new TemplateCache(this.handlebars, watchTemplates)
-    this.#renderer = new ComponentRenderer(this, this.#templates)
+    this.#renderer = new ComponentRenderer(this, this.#templates, this.cache)
   }
 
   override register<P extends TObject> (component: Component<P>): Component<P> {
@@ -39,6 +42,11 @@ export class Components extends ComponentRegistry {
     if (!existsSync(path)) throw new Error(`Component "${component.name}": template ${path} does not exist`)
     this.#templates.get(component, path)
     return (data) => this.#templates.get(component, path)(data)
+  }
+
+  /** Drops cached renders tagged `tag` here and (through plugins/component-cache) in every process. */
+  invalidate (tag: string): void {
+    this.cache.invalidate(tag)
   }
 
   /** Renders a component to HTML (with the components it uses). */

@@ -14,6 +14,7 @@ export const ConfigSchema = Type.Object({
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'a folder path for the embedded database' }),
   DEMO_CONTACTS: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100, description: 'an integer from 0 to 1000000 (contacts seeded into a new embedded database)' }),
   CONTACTS_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'an integer from 1 to 100' }),
+  CONTACTS_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 1000, description: 'an integer from 0 to 3600000 (milliseconds a rendered contacts page is reused; 0 turns the cache off)' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL (unset: in-process broker)' })),
   CHANNEL_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$', description: 'letters, digits and : _ . - (prefixes every channel and history key)' }),
   LIVE_HISTORY_SIZE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'an integer from 1 to 1000000 (messages kept per channel for replay)' }),

@@ -19,6 +19,9 @@ export const clickToLoad = defineComponent({
   name: 'click_to_load',
   dir: sourceDirOf(import.meta.url),
   props: ClickToLoadProps,
+  // Pages are rendered once per TTL; a write through fastify.contacts drops them at once, in
+  // every process. The TTL bounds staleness for writes made outside the app.
+  cache: { ttlMs: ({ app }) => app.config.CONTACTS_CACHE_TTL_MS, tags: ['contacts'] },
   async data ({ page, after }, { app }) {
     const result = await app.contacts.page({ page, pageSize: app.config.CONTACTS_PAGE_SIZE, after })
     const nextUrl = result.nextPage === null
@@ -30,6 +33,8 @@ export const clickToLoad = defineComponent({
 
 export default async function clickToLoadPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.components.register(clickToLoad)
+  const stopListening = fastify.contacts.onChange(() => fastify.components.invalidate('contacts'))
+  fastify.addHook('onClose', async () => stopListening())
 
   fastify.get<{ Params: { page: string }, Querystring: { after?: string } }>('/contacts/:page', async (request, reply) => {
     const page = parseWholeNumber(request.params.page, 'page', 1, MAX_PAGE)

@@ -12,14 +12,23 @@ export interface ComponentAssets {
   js: string[]
 }
 
-const versions = new Map<string, { mtimeMs: number, version: string }>()
+const versions = new Map<string, { checkedAt: number, mtimeMs: number, version: string }>()
+
+// A file's stat is re-checked at most once a second: edits show up in development without a
+// stat call on every asset URL of every request.
+const RECHECK_MS = 1000
 
 function versionOf (path: string): string {
-  const mtimeMs = statSync(path).mtimeMs
+  const now = Date.now()
   const cached = versions.get(path)
-  if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached.version
+  if (cached !== undefined && now - cached.checkedAt < RECHECK_MS) return cached.version
+  const mtimeMs = statSync(path).mtimeMs
+  if (cached !== undefined && cached.mtimeMs === mtimeMs) {
+    cached.checkedAt = now
+    return cached.version
+  }
   const version = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 10)
-  versions.set(path, { mtimeMs, version })
+  versions.set(path, { checkedAt: now, mtimeMs, version })
   return version
 }
 

@@ -28,6 +28,17 @@ export interface ComponentOptions<P extends TObject> {
   css?: string[]
   /** JS files in dir emitted once per page. Default: script.js when it exists. */
   js?: string[]
+  /**
+   * Cache the rendered HTML per props, for ttlMs (a number, or read from the app's config).
+   * Only for components whose output depends on props and data alone (not on the request).
+   * fastify.components.invalidate(tag) drops entries of a tag, in every process.
+   */
+  cache?: ComponentCacheOptions
+}
+
+export interface ComponentCacheOptions {
+  ttlMs: number | ((ctx: RenderContext) => number)
+  tags?: string[]
 }
 
 export interface Component<P extends TObject = TObject> {
@@ -39,6 +50,7 @@ export interface Component<P extends TObject = TObject> {
   readonly js: readonly string[]
   readonly propsCheck: TypeCheck<P>
   readonly data: (props: Static<P>, ctx: RenderContext) => Promise<object> | object
+  readonly cache: { ttlMs: (ctx: RenderContext) => number, tags: readonly string[] } | undefined
 }
 
 const NAME = /^[a-z][a-z0-9_]*$/
@@ -52,6 +64,12 @@ function assetList (dir: string, given: string[] | undefined, fallback: string, 
     if (!existsSync(join(dir, file))) throw new Error(`Component "${component}": asset file ${join(dir, file)} does not exist`)
   }
   return files
+}
+
+function cacheOf (options: ComponentCacheOptions | undefined): Component['cache'] {
+  if (options === undefined) return undefined
+  const { ttlMs } = options
+  return { ttlMs: typeof ttlMs === 'function' ? ttlMs : () => ttlMs, tags: [...(options.tags ?? [])] }
 }
 
 export function defineComponent<P extends TObject> (options: ComponentOptions<P>): Component<P> {
@@ -71,6 +89,7 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
     css: assetList(dir, options.css, 'style.css', name),
     js: assetList(dir, options.js, 'script.js', name),
     propsCheck: TypeCompiler.Compile(options.props),
-    data: options.data ?? ((props) => props)
+    data: options.data ?? ((props) => props),
+    cache: cacheOf(options.cache)
   }
 }

@@ -13,6 +13,7 @@ import type { ComponentRegistry } from './registry.js'
 import type { TemplateCache } from './templates.js'
 import { ComponentPropsError } from './errors.js'
 import { assetTags } from './assets.js'
+import type { RenderCache } from './render-cache.js'
 
 type HandlebarsEnv = typeof import('handlebars')
 
@@ -21,8 +22,19 @@ export const RENDER_FRAME = Symbol('flc.renderFrame')
 
 const MAX_DEPTH = 16
 
+// Nonces: a random per-process part (never shown: placeholders are replaced before anything is
+// sent) plus a counter, instead of fresh random bytes on every render.
+const PROCESS_NONCE = randomBytes(12).toString('base64url')
+let sessions = 0
+
+/** Cache key of validated props: keys sorted, so {a, b} and {b, a} are the same entry. */
+function propsKey (name: string, props: object): string {
+  const entries = Object.entries(props).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `${name}\n${JSON.stringify(entries)}`
+}
+
 class RenderSession {
-  readonly nonce = randomBytes(9).toString('base64url')
+  readonly nonce = `${PROCESS_NONCE}${(sessions++).toString(36)}`
   readonly pending = new Map<string, Promise<string>>()
   readonly used = new Set<Component>()
   #next = 0
@@ -53,7 +65,8 @@ export interface RenderedFragment {
 export class ComponentRenderer {
   constructor (
     private readonly registry: ComponentRegistry,
-    private readonly templates: TemplateCache
+    private readonly templates: TemplateCache,
+    private readonly cache: RenderCache
   ) {}
 
   /** Renders one component (and the components inside it). */
@@ -96,11 +109,31 @@ export class ComponentRenderer {
     }
     const component = this.registry.get(name)
     const valid = this.validateProps(component, props)
+    if (component.cache !== undefined) return await this.renderCached(component, valid, session, depth)
     session.used.add(component)
     const data = await component.data(valid as never, session.ctx)
     const frame: RenderFrame = { session, depth: depth + 1, renderer: this }
     const raw = this.templates.get(component)({ ...data, [RENDER_FRAME]: frame })
     return await resolvePlaceholders(raw, session)
+  }
+
+  /** A cacheable component renders in a session of its own, so its entry knows exactly which components (and so which assets) it used. */
+  private async renderCached (component: Component, props: object, session: RenderSession, depth: number): Promise<string> {
+    const key = propsKey(component.name, props)
+    const cached = this.cache.get(key)
+    if (cached === undefined) {
+      const own = new RenderSession(session.ctx)
+      own.used.add(component)
+      const data = await component.data(props as never, own.ctx)
+      const frame: RenderFrame = { session: own, depth: depth + 1, renderer: this }
+      const html = await resolvePlaceholders(this.templates.get(component)({ ...data, [RENDER_FRAME]: frame }), own)
+      const rendered = { html, used: [...own.used] }
+      this.cache.set(key, rendered, component.cache?.ttlMs(session.ctx) ?? 0, component.cache?.tags ?? [])
+      for (const used of rendered.used) session.used.add(used)
+      return html
+    }
+    for (const used of cached.used) session.used.add(used)
+    return cached.html
   }
 }
 

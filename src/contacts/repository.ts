@@ -84,8 +84,12 @@ function prismaCode (error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+/** Told after every successful write (create, update): caches of contact data listen. */
+export type ContactsChangeListener = (change: { kind: 'create' | 'update', contact: ContactRow }) => void
+
 export class ContactsRepository {
   readonly defaultPageSize: number
+  readonly #listeners = new Set<ContactsChangeListener>()
 
   constructor (private readonly prisma: PrismaClient, options: ContactsRepositoryOptions = {}) {
     this.defaultPageSize = wholeNumber(options.defaultPageSize ?? 20, 'defaultPageSize', 1, MAX_PAGE_SIZE)
@@ -127,6 +131,17 @@ export class ContactsRepository {
     }
   }
 
+  /** Calls listener after each successful write; returns a function that stops it. */
+  onChange (listener: ContactsChangeListener): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  #changed (kind: 'create' | 'update', contact: ContactRow): ContactRow {
+    for (const listener of this.#listeners) listener({ kind, contact })
+    return contact
+  }
+
   async count (): Promise<number> {
     return this.prisma.contact.count()
   }
@@ -140,7 +155,7 @@ export class ContactsRepository {
       status: input?.status === undefined ? ContactStatus.active : status(input.status)
     }
     try {
-      return await this.prisma.contact.create({ data })
+      return this.#changed('create', await this.prisma.contact.create({ data }))
     } catch (error) {
       if (prismaCode(error) === 'P2002') throw new DuplicateEmailError(data.email)
       throw error
@@ -162,7 +177,7 @@ export class ContactsRepository {
     }
     if (id > MAX_ID) throw new ContactNotFoundError(id)
     try {
-      return await this.prisma.contact.update({ where: { id }, data })
+      return this.#changed('update', await this.prisma.contact.update({ where: { id }, data }))
     } catch (error) {
       if (prismaCode(error) === 'P2025') throw new ContactNotFoundError(id)
       if (prismaCode(error) === 'P2002') throw new DuplicateEmailError(data.email ?? '')

@@ -68,3 +68,25 @@ export async function requireRedis (t: TestContext): Promise<string | undefined>
 export function uniqueName (prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`
 }
+
+/** A unique CHANNEL_PREFIX for this test; its Redis keys are deleted when the test ends. */
+export function redisPrefix (t: TestContext, redisUrl: string, name = 'flc_test'): string {
+  const prefix = `${uniqueName(name)}:`
+  t.after(() => deleteRedisKeys(redisUrl, prefix))
+  return prefix
+}
+
+export async function deleteRedisKeys (redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl)
+  try {
+    let cursor = '0'
+    for (let round = 0; round < 1000; round++) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      if (keys.length > 0) await redis.del(...keys)
+      cursor = next
+      if (cursor === '0') break
+    }
+  } finally {
+    redis.disconnect()
+  }
+}

@@ -3,14 +3,14 @@
 // and "drop" (render rejects with reason "dropped-on-purpose").
 import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { loadConfig } from '../../../src/config.js'
 import configPlugin from '../../../plugins/config.js'
 import brokerPlugin from '../../../plugins/broker.js'
 import livePlugin from '../../../plugins/live.js'
 import { drop, type LiveRender } from '../../../src/live/render-outcome.js'
 import type { LiveChannel } from '../../../src/live/live-channel.js'
-import { requireRedis, uniqueName } from '../../helpers/services.js'
+import { deleteRedisKeys, requireRedis, uniqueName } from '../../helpers/services.js'
 
 export const CHANNEL = 'test_channel'
 export const EVENT = 'update'
@@ -41,23 +41,8 @@ export async function liveEnv (t: TestContext, kind: BrokerKind, env: Record<str
   const redisUrl = await requireRedis(t)
   if (redisUrl === undefined) return undefined
   const prefix = `${uniqueName('flc_live')}:`
-  t.after(() => deleteKeys(redisUrl, prefix))
+  t.after(() => deleteRedisKeys(redisUrl, prefix))
   return { REDIS_URL: redisUrl, CHANNEL_PREFIX: prefix, ...env }
-}
-
-async function deleteKeys (redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl)
-  try {
-    let cursor = '0'
-    for (let round = 0; round < 1000; round++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      if (keys.length > 0) await redis.del(...keys)
-      cursor = next
-      if (cursor === '0') break
-    }
-  } finally {
-    redis.disconnect()
-  }
 }
 
 export async function startLiveApp (t: TestContext, env: Record<string, string>, render: LiveRender = trivialRender): Promise<LiveTestApp> {
