@@ -111,7 +111,7 @@ export async function pagination (ctx) {
     await database?.close()
 
     if (ctx.hasOurs) {
-      const server = await startServer('ours', { ctx, env: serverEnv(ctx, 'ours', `${ctx.runId}_pages_`, { DATABASE_URL: databaseUrl }), profileName: 'pagination' })
+      const server = await startServer('ours', { ctx, env: serverEnv(ctx, 'ours', `${ctx.runId}_pages_`, { DATABASE_URL: databaseUrl, CONTACTS_CACHE_TTL_MS: '0' /* measure the query, not the render cache */ }), profileName: 'pagination' })
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
       try {
         const get = (path) => () => httpGet(agent, server.port, path)

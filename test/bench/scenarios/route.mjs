@@ -68,6 +68,15 @@ export async function route (ctx) {
     await ours.stop()
   }
 
+  // The same route with the render cache off: every request queries PostgreSQL and renders.
+  const uncached = await startServer('ours', { ctx, env: serverEnv(ctx, 'ours', `${ctx.runId}_route_nc_`, { DATABASE_URL: databaseUrl, CONTACTS_CACHE_TTL_MS: '0' }), profileName: 'route-uncached' })
+  try {
+    await sleep(300)
+    result.oursUncached = await measure(ctx, { ...uncached, kind: 'ours (cache off)' }, plan)
+  } finally {
+    await uncached.stop()
+  }
+
   const bare = await startServer('bare-fastify', {
     ctx,
     env: { BARE_HTML_FILE: result.htmlFile, BARE_CONTENT_TYPE: result.response.contentType ?? '' }
