@@ -3,6 +3,7 @@
 // reconnect with Last-Event-ID and replay from history) instead of slowing others or growing
 // server memory.
 import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { encodeRetry } from './sse-frame.js'
 
 export const SSE_HEADERS = {
@@ -18,9 +19,27 @@ export type CloseReason = 'disconnected' | 'evicted' | 'ended'
 
 function ignore (): void {}
 
+const CRLF = Buffer.from('\r\n')
+// The HTTP chunk around each frame is built once per frame and shared by every client: the
+// fan-out then costs one socket write of one Buffer per client, not Node's per-write chunk
+// encoding (a header string and three buffers per write).
+const chunks = new WeakMap<Buffer, Buffer>()
+
+function asChunk (frame: Buffer): Buffer {
+  let chunk = chunks.get(frame)
+  if (chunk === undefined) {
+    chunk = Buffer.concat([Buffer.from(`${frame.length.toString(16)}\r\n`), frame, CRLF])
+    chunks.set(frame, chunk)
+  }
+  return chunk
+}
+
 export class SseConnection {
   private reason: CloseReason | null = null
   private readonly closeListeners: Array<(reason: CloseReason) => void> = []
+  private readonly socket: Socket | null = null
+  /** Whether Node chose chunked encoding (HTTP/1.1); an HTTP/1.0 body is close-delimited. */
+  private readonly chunked: boolean = false
 
   /**
    * Sends the headers and the retry interval. maxQueueBytes bounds the bytes the response
@@ -38,6 +57,11 @@ export class SseConnection {
     // Idle SSE streams are normal; heartbeats keep them alive, not socket timeouts.
     res.socket?.setTimeout(0)
     res.writeHead(200, SSE_HEADERS)
+    // Node writes the head; frames then go straight to the socket (see asChunk). Nothing else
+    // may write to res until end(), whose res.end() adds the final zero-length chunk.
+    res.flushHeaders()
+    this.socket = res.socket
+    this.chunked = res.chunkedEncoding
     this.write(encodeRetry(retryMs))
   }
 
@@ -47,7 +71,11 @@ export class SseConnection {
 
   /** Bytes accepted but not yet handed to the kernel. */
   get queuedBytes (): number {
-    return this.res.writableLength
+    return (this.socket?.writableLength ?? 0) + this.res.writableLength
+  }
+
+  private wire (frame: Buffer): Buffer {
+    return this.chunked ? asChunk(frame) : frame
   }
 
   /**
@@ -56,13 +84,13 @@ export class SseConnection {
    * a client that keeps up.
    */
   write (frame: Buffer): boolean {
-    if (this.closed) return false
-    const queued = this.res.writableLength
+    if (this.closed || this.socket === null || frame.length === 0) return false
+    const queued = this.socket.writableLength
     if (queued > 0 && queued + frame.length > this.maxQueueBytes) {
       this.evict()
       return false
     }
-    this.res.write(frame)
+    this.socket.write(this.wire(frame))
     return true
   }
 
@@ -72,8 +100,9 @@ export class SseConnection {
    * closure per call: for replays, not for the fan-out path.
    */
   writeTracked (frame: Buffer): Promise<void> | null {
-    if (this.closed) return null
-    const queued = this.res.writableLength
+    if (this.closed || this.socket === null || frame.length === 0) return null
+    const socket = this.socket
+    const queued = socket.writableLength
     if (queued > 0 && queued + frame.length > this.maxQueueBytes) {
       this.evict()
       return null
@@ -84,7 +113,7 @@ export class SseConnection {
         resolve()
       }
       this.res.once('close', done)
-      this.res.write(frame, done)
+      socket.write(this.wire(frame), () => done())
     })
   }
 
@@ -98,7 +127,7 @@ export class SseConnection {
   /** Ends the stream cleanly; a connection with unsent bytes is dropped instead of awaited. */
   end (): void {
     if (this.closed) return
-    const backlog = this.res.writableLength > 0
+    const backlog = this.queuedBytes > 0
     this.finish('ended')
     if (backlog) this.res.destroy()
     else this.res.end()
