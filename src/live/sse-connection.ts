@@ -25,6 +25,22 @@ const CRLF = Buffer.from('\r\n')
 // encoding (a header string and three buffers per write).
 const chunks = new WeakMap<Buffer, Buffer>()
 
+// Writes are corked until the end of the current tick: when several messages are dispatched
+// in one tick (a burst read from Redis in one go), each client gets them in one writev instead
+// of one syscall per message. One nextTick serves every corked socket.
+const corked: Socket[] = []
+
+function uncorkAll (): void {
+  for (const socket of corked) socket.uncork()
+  corked.length = 0
+}
+
+function corkForThisTick (socket: Socket): void {
+  if (socket.writableCorked > 0) return
+  socket.cork()
+  if (corked.push(socket) === 1) process.nextTick(uncorkAll)
+}
+
 function asChunk (frame: Buffer): Buffer {
   let chunk = chunks.get(frame)
   if (chunk === undefined) {
@@ -90,6 +106,7 @@ export class SseConnection {
       this.evict()
       return false
     }
+    corkForThisTick(this.socket)
     this.socket.write(this.wire(frame))
     return true
   }

@@ -16,13 +16,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:
 import { dirname, join } from 'node:path'
 import { Redis } from 'ioredis'
 import { projectRoot } from '../../src/paths.js'
-import { createTestDatabase, requireRedis, uniqueName } from '../helpers/services.js'
+import { createTestDatabase, deleteRedisKeys, requireRedis, uniqueName } from '../helpers/services.js'
 import { ARTIFACTS_DIR, saveFailureArtifacts } from './helpers/artifacts.js'
 import { launchChromium, requireChromium } from './helpers/chromium.js'
 import { PageWatch } from './helpers/page-watch.js'
 import { arrivedNotifications, contactRows, feedView, loadMoreButton, streamCounts, waitForNotification, waitInPage } from './helpers/probe.js'
 import { buildProject, readContacts, seedContacts } from './helpers/project.js'
-import { deleteKeys, notification, postNotification, publishToRedis, type NotificationInput } from './helpers/publish.js'
+import { notification, postNotification, publishToRedis, type NotificationInput } from './helpers/publish.js'
 import { freePort, ServerProcess } from './helpers/server-process.js'
 
 /** 10 contacts in pages of 3: the last page is partial (3, 3, 3, 1). */
@@ -76,7 +76,7 @@ test('a person uses the page in Chromium against the real service', { timeout: 1
   const servers: ServerProcess[] = []
   t.after(async () => {
     await Promise.all(servers.map(async (server) => await server.kill()))
-    await deleteKeys(redis, channelPrefix).catch(() => {})
+    await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
     redis.disconnect()
   })
   async function startServer (name: string, onPort: number): Promise<ServerProcess> {

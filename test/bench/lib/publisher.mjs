@@ -18,11 +18,21 @@ export class Publisher {
 
   get nextSeq () { return this.seq + 1 }
 
+  /**
+   * From now on publish the way the product's own publishers do (broker.publish, POST
+   * /notifications, npm run notifications:random): its Lua script stores the message and
+   * publishes the envelope in one round trip, where a plain PUBLISH is first ingested by a server.
+   */
+  async useProductPublish (oursRoot, prefix) {
+    const { RedisChannelStore } = await import(`${oursRoot}/dist/src/live/redis-store.js`)
+    this.store = new RedisChannelStore(this.redis, prefix, 1000)
+  }
+
   publishOne () {
     const seq = ++this.seq
     const t = ORIGIN + performance.now()
     const payload = `{"id":${seq},"title":"Bench ${seq}","message":"t:${t.toFixed(3)} s:${seq}","color":"blue","timestamp":"${new Date().toISOString()}"}`
-    const reply = this.redis.publish(this.channel, payload)
+    const reply = this.store === undefined ? this.redis.publish(this.channel, payload) : this.store.publish('notifications_channel', payload)
     this.inFlight.push(reply)
     if (this.inFlight.length >= 1000) this.flush()
     return seq

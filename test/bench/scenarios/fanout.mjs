@@ -145,6 +145,20 @@ async function runCell (ctx, kind, cell, plan) {
     result.rss.end = procStats(server.pid).rssBytes
     const l = result.fixed.latencyUs
     ctx.log(`    ${cell.rate} msg/s: p50 ${(l.p50 / 1000).toFixed(2)} ms, p99 ${(l.p99 / 1000).toFixed(2)} ms, undelivered ${missing}, server CPU ${Math.round(cpu.server * 100)}%, client CPU ${Math.round(cpu.client * 100)}%`)
+
+    if (kind === 'ours' && cell.clients === 1) {
+      // The same phase through the product's own publish path (one Redis round trip).
+      await publisher.useProductPublish(ctx.oursRoot, prefix)
+      await load.phase(publisher.nextSeq)
+      const productSent = await publisher.fixedRate(cell.rate, cell.fixedMs)
+      const productExpected = productSent.published * connected
+      await drain(load, productExpected, plan.drainMs)
+      const productReport = await load.report()
+      const productMissing = Math.max(0, productExpected - productReport.delivered)
+      result.fixedProduct = { published: productSent.published, undelivered: productMissing, latencyUs: latencyOf(productReport.histogram, productMissing) }
+      const p = result.fixedProduct.latencyUs
+      ctx.log(`    ${cell.rate} msg/s via the product's publish: p50 ${(p.p50 / 1000).toFixed(2)} ms, p99 ${(p.p99 / 1000).toFixed(2)} ms, undelivered ${productMissing}`)
+    }
   } catch (error) {
     result.error = error.message
     ctx.log(`    ${kind} failed: ${error.message}\n${server.stderr().slice(-1500)}`)

@@ -37,15 +37,3 @@ export async function postNotification (baseUrl: string, token: string, message:
   if (response.status !== 202) throw new Error(`POST /notifications answered ${response.status}: ${text}`)
   return (JSON.parse(text) as { id: string }).id
 }
-
-/** Deletes every Redis key under the prefix (history streams, dedupe markers). */
-export async function deleteKeys (redis: Redis, channelPrefix: string): Promise<void> {
-  let cursor = '0'
-  // Bounded: the test creates a handful of keys; 1000 rounds is far more than needed.
-  for (let round = 0; round < 1000; round++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${channelPrefix}*`, 'COUNT', 200)
-    if (keys.length > 0) await redis.del(...keys)
-    cursor = next
-    if (cursor === '0') return
-  }
-}
