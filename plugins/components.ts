@@ -28,9 +28,9 @@ export class Components extends ComponentRegistry {
   }
 
   override register<P extends TObject> (component: Component<P>): Component<P> {
-    super.register(component)
-    this.#templates.get(component as unknown as Component) // compile now: template errors stop start-up
-    return component
+    // Compile first: a template error stops start-up and leaves nothing half-registered.
+    this.#templates.get(component as unknown as Component)
+    return super.register(component)
   }
 
   /**
