@@ -25,9 +25,16 @@ const STATUS_TEXT: Record<number, string> = {
 export async function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string): Promise<FastifyReply> {
   const error = STATUS_TEXT[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Bad Request')
   reply.code(statusCode)
+  const fragment = `<div class="flc-error" role="alert" data-status="${statusCode}">${escapeHtml(message)}</div>\n`
   if (request.headers['hx-request'] === 'true') {
-    return await reply.type('text/html; charset=utf-8')
-      .send(`<div class="flc-error" role="alert" data-status="${statusCode}">${escapeHtml(message)}</div>\n`)
+    return await reply.type('text/html; charset=utf-8').send(fragment)
+  }
+  // A person who typed a URL gets a page; programs (no text/html in Accept) get JSON.
+  if ((request.headers.accept ?? '').includes('text/html')) {
+    return await reply.type('text/html; charset=utf-8').send(
+      `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${statusCode} ${error}</title>` +
+      `<link rel="stylesheet" href="/static/app.css"></head><body><main><h1>${statusCode} ${error}</h1>${fragment}` +
+      '<p><a href="/">Back to the start page</a></p></main></body></html>\n')
   }
   return await reply.send({ statusCode, error, message })
 }

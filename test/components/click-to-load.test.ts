@@ -137,3 +137,15 @@ test('GET / is a full page with htmx from /static, the contacts table and the no
     assert.equal(asset.statusCode, 200, src)
   }
 })
+
+test('a browser that opens a bad URL gets an HTML page, not JSON', async (t) => {
+  const app = await appWithContacts(t, 0)
+  if (app === undefined) return
+  for (const [url, status] of [['/contacts/abc', 400], ['/no/such/page', 404]] as const) {
+    const response: InjectResponse = await app.inject({ url, headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })
+    assert.equal(response.statusCode, status)
+    assert.match(response.headers['content-type'] as string, /^text\/html/)
+    assert.match(response.body, /^<!DOCTYPE html>/)
+    assert.match(response.body, new RegExp(`<h1>${status} `))
+  }
+})
