@@ -45,6 +45,8 @@ try {
   process.stdout.write(`\n  Fastify Live Components is running at ${url}\n\n`)
 } catch (error) {
   server.log.fatal({ err: error }, 'could not start')
+  // Also as one plain line: the log may be JSON or silenced, and this is what a person needs.
+  process.stderr.write(`Could not start: ${(error as Error).message}\n`)
   await server.close().catch(() => {})
   process.exit(1)
 }

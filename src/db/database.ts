@@ -35,12 +35,28 @@ export interface Database {
   close(): Promise<void>
 }
 
+/** The URL without its password, for messages. */
+function redactUrl (url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password !== '') u.password = '***'
+    return u.toString()
+  } catch {
+    return '(unparsable URL)'
+  }
+}
+
 async function openPostgres (url: string, options: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now()
   const pool = new pg.Pool({ connectionString: url })
   pool.on('error', options.onPoolError ?? (() => {}))
   try {
-    const client = await pool.connect()
+    let client: pg.PoolClient
+    try {
+      client = await pool.connect()
+    } catch (error) {
+      throw new Error(`Cannot connect to PostgreSQL at ${redactUrl(url)} (${(error as Error).message}). Start PostgreSQL, fix DATABASE_URL, or unset DATABASE_URL to use the embedded database.`)
+    }
     let migrations: MigrationSummary
     try {
       migrations = await migrate(pgExecutor(client), { migrationsDir: options.migrationsDir })

@@ -42,3 +42,16 @@ test('embedded defaults: creates, migrates and seeds the data folder, serves the
   again.child.kill('SIGTERM')
   assert.equal(await again.exited, 0, again.output())
 })
+
+test('an unreachable database stops start-up with a message naming it, password hidden', async () => {
+  const { code, output } = await runServerToExit({ DATABASE_URL: 'postgres://app:s3cret@127.0.0.1:1/nowhere', LOG_LEVEL: 'silent', PORT: '0' })
+  assert.equal(code, 1)
+  assert.match(output, /^Could not start: Cannot connect to PostgreSQL at postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/nowhere \(.*\)\. Start PostgreSQL, fix DATABASE_URL, or unset DATABASE_URL/m)
+  assert.ok(!output.includes('s3cret'), 'the password never appears')
+})
+
+test('an unreachable Redis stops start-up with a message naming it', async () => {
+  const { code, output } = await runServerToExit({ REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: 'memory://' })
+  assert.equal(code, 1)
+  assert.match(output, /^Could not start: Cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/m)
+})
