@@ -17,20 +17,22 @@ export { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT }
 
 export const STREAM_PATH = '/notification/'
 
+export const DEFAULT_VISIBLE = 5
+
 export const NotificationFeedProps = Type.Object({
   /** How many notifications stay visible, newest first. */
-  max: Type.Integer({ minimum: 1, maximum: 50, default: 5 })
+  max: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 }))
 }, { additionalProperties: false })
 
 export const notification = defineComponent({
   name: 'notification',
   dir: sourceDirOf(import.meta.url),
-  props: Type.Object({ max: Type.Optional(NotificationFeedProps.properties.max) }, { additionalProperties: false }),
+  props: NotificationFeedProps,
   async data ({ max }, { app }) {
     // The stream starts after the last message that existed when this page was rendered, so
     // nothing published between render and connect is lost. "0-0" = everything from now on.
     const lastId = (await app.live.lastId(NOTIFICATION_CHANNEL)) ?? '0-0'
-    return { max: max ?? 5, streamUrl: `${STREAM_PATH}?lastEventId=${encodeURIComponent(lastId)}` }
+    return { max: max ?? DEFAULT_VISIBLE, streamUrl: `${STREAM_PATH}?lastEventId=${encodeURIComponent(lastId)}` }
   }
 })
 
