@@ -11,7 +11,7 @@ import type { ServerResponse } from 'node:http'
 import { assertChannelName, type Broker, type BrokerMessage, type LiveLogger, type Unsubscribe } from './broker.js'
 import { FrameCache } from './frame-cache.js'
 import { compareIds, isValidId } from './ids.js'
-import { judge, type LiveRender } from './render-outcome.js'
+import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
 import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
 import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
 
@@ -302,7 +302,10 @@ export class LiveChannelHub implements LiveChannel {
       frame = encodeEvent({ id: message.id, event: this.event, data: judgement.html })
     } else {
       bump(this.counters.dropped, judgement.reason)
-      this.host.logger.warn({ channel: this.channel, id: message.id, reason: judgement.reason, err: judgement.error }, 'live message dropped: render rejected it')
+      // A deliberate drop (bad input) is routine: its reason and detail, no stack trace per
+      // message. Anything else thrown is a bug in the render function: log it whole.
+      const why = judgement.error instanceof LiveDrop ? { detail: judgement.error.detail } : { err: judgement.error }
+      this.host.logger.warn({ channel: this.channel, id: message.id, reason: judgement.reason, ...why }, 'live message dropped: render rejected it')
     }
     this.cache.set(message.id, frame)
     return frame

@@ -53,6 +53,8 @@ function asChunk (frame: Buffer): Buffer {
 export class SseConnection {
   private reason: CloseReason | null = null
   private readonly closeListeners: Array<(reason: CloseReason) => void> = []
+  /** Tracked writes still waiting; all settle when the connection closes. */
+  private readonly tracked = new Set<() => void>()
   private readonly socket: Socket | null = null
   /** Whether Node chose chunked encoding (HTTP/1.1); an HTTP/1.0 body is close-delimited. */
   private readonly chunked: boolean = false
@@ -125,12 +127,13 @@ export class SseConnection {
       return null
     }
     return new Promise((resolve) => {
+      // One close listener for all tracked writes (see finish()), not one per frame: a long
+      // replay would otherwise pile listeners up on the response.
       const done = () => {
-        this.res.off('close', done)
-        resolve()
+        if (this.tracked.delete(done)) resolve()
       }
-      this.res.once('close', done)
-      socket.write(this.wire(frame), () => done())
+      this.tracked.add(done)
+      socket.write(this.wire(frame), done)
     })
   }
 
@@ -159,6 +162,7 @@ export class SseConnection {
   private finish (reason: CloseReason): void {
     if (this.reason !== null) return
     this.reason = reason
+    for (const done of [...this.tracked]) done()
     const listeners = this.closeListeners.splice(0)
     for (const listener of listeners) listener(reason)
   }
