@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AppConfig } from './config.js'
 import { installErrorHandlers } from './http/errors.js'
 import pages from './routes/pages.js'
+import health from './routes/health.js'
 
 export interface AppOptions {
   config: AppConfig
@@ -39,4 +40,5 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
   })
 
   await fastify.register(pages)
+  await fastify.register(health)
 }

@@ -10,6 +10,7 @@ import { sourceDirOf } from '../../src/paths.js'
 import { MAX_MESSAGE_BYTES } from '../../src/components/messages.js'
 import { sendError } from '../../src/http/errors.js'
 import { drop } from '../../src/live/render-outcome.js'
+import { withTimeout } from '../../src/util/timeout.js'
 import { checkNotification, parseNotification, randomNotification } from './message.js'
 import { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT } from './channel.js'
 
@@ -18,6 +19,8 @@ export { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT }
 export const STREAM_PATH = '/notification/'
 
 export const DEFAULT_VISIBLE = 5
+/** How long a page waits for the broker's last id before rendering the feed without it. */
+export const LAST_ID_TIMEOUT_MS = 500
 
 export const NotificationFeedProps = Type.Object({
   /** How many notifications stay visible, newest first. */
@@ -31,8 +34,15 @@ export const notification = defineComponent({
   async data ({ max }, { app }) {
     // The stream starts after the last message that existed when this page was rendered, so
     // nothing published between render and connect is lost. "0-0" = everything from now on.
-    const lastId = (await app.live.lastId(NOTIFICATION_CHANNEL)) ?? '0-0'
-    return { max: max ?? DEFAULT_VISIBLE, streamUrl: `${STREAM_PATH}?lastEventId=${encodeURIComponent(lastId)}` }
+    // If the broker cannot say (Redis down), the page still renders; its feed starts live.
+    let streamUrl = STREAM_PATH
+    try {
+      const lastId = (await withTimeout(app.live.lastId(NOTIFICATION_CHANNEL), LAST_ID_TIMEOUT_MS, 'the broker')) ?? '0-0'
+      streamUrl = `${STREAM_PATH}?lastEventId=${encodeURIComponent(lastId)}`
+    } catch (error) {
+      app.log.warn({ err: { message: (error as Error).message } }, 'notification feed rendered without a last id: the broker is unavailable')
+    }
+    return { max: max ?? DEFAULT_VISIBLE, streamUrl }
   }
 })
 

@@ -10,7 +10,4 @@ export default async function pages (fastify: FastifyInstance): Promise<void> {
     }, request)
     return await reply.type('text/html; charset=utf-8').send(html)
   })
-
-  // Load balancers and the container HEALTHCHECK poll this.
-  fastify.get('/health', async () => ({ status: 'ok' }))
 }
