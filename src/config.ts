@@ -21,7 +21,7 @@ export const ConfigSchema = Type.Object({
   SSE_HEARTBEAT_MS: Type.Integer({ minimum: 50, maximum: 300_000, default: 20_000, description: 'an integer from 50 to 300000 (milliseconds between heartbeat comments)' }),
   SSE_RETRY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 2000, description: 'an integer from 0 to 600000 (reconnect delay sent to browsers)' }),
   SSE_MAX_QUEUE_BYTES: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 1 << 20, description: 'an integer from 1024 to 1073741824 (bytes buffered for one slow client before it is disconnected)' }),
-  NOTIFICATIONS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'a secret of at least 16 characters (bearer token for POST /notifications)' })),
+  NOTIFICATIONS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[!-~]+$', description: 'a secret of at least 16 printable characters without spaces (bearer token for POST /notifications)' })),
   DEMO_PUBLISHER: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto', description: 'auto (on with the in-process broker), on or off' }),
   DEMO_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 3000, description: 'an integer from 100 to 3600000' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' })

@@ -39,7 +39,8 @@ test('a bad value is one line naming the variable, the value and what is accepte
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL="localhost:6379".*redis:\/\//],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL="verbose".*fatal, error, warn, info, debug, trace or silent/],
     [{ NODE_ENV: 'staging' }, /NODE_ENV="staging"/],
-    [{ NOTIFICATIONS_TOKEN: 'short' }, /NOTIFICATIONS_TOKEN="short".*at least 16 characters/],
+    [{ NOTIFICATIONS_TOKEN: 'short' }, /NOTIFICATIONS_TOKEN="short".*at least 16 printable characters/],
+    [{ NOTIFICATIONS_TOKEN: 'a secret with spaces in it' }, /NOTIFICATIONS_TOKEN=.*without spaces/],
     [{ CHANNEL_PREFIX: 'a b' }, /CHANNEL_PREFIX="a b"/],
     [{ DEMO_PUBLISHER: 'yes' }, /DEMO_PUBLISHER="yes".*auto/]
   ]

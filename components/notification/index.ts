@@ -76,16 +76,22 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
   fastify.get(STREAM_PATH, stream.handler)
 
   // For other services: publish a notification over HTTP.
-  fastify.post('/notifications', { bodyLimit: MAX_MESSAGE_BYTES }, async (request, reply) => {
-    const expected = fastify.config.NOTIFICATIONS_TOKEN
-    const given = bearerToken(request)
-    if (expected === undefined) {
-      return await sendError(request, reply, 401, 'Publishing over HTTP is disabled: set NOTIFICATIONS_TOKEN on the server and send it as "Authorization: Bearer <token>"')
+  fastify.post('/notifications', {
+    bodyLimit: MAX_MESSAGE_BYTES,
+    // onRequest runs before the body is read: a caller without the token gets 401, never a
+    // parse error or a 413, and the server reads nothing it was not asked for by a client it trusts.
+    onRequest: async (request, reply) => {
+      const expected = fastify.config.NOTIFICATIONS_TOKEN
+      const given = bearerToken(request)
+      if (expected === undefined) {
+        return await sendError(request, reply, 401, 'Publishing over HTTP is disabled: set NOTIFICATIONS_TOKEN on the server and send it as "Authorization: Bearer <token>"')
+      }
+      if (given === undefined || !sameSecret(given, expected)) {
+        reply.header('WWW-Authenticate', 'Bearer realm="notifications"')
+        return await sendError(request, reply, 401, 'A valid "Authorization: Bearer <token>" header is required')
+      }
     }
-    if (given === undefined || !sameSecret(given, expected)) {
-      reply.header('WWW-Authenticate', 'Bearer realm="notifications"')
-      return await sendError(request, reply, 401, 'A valid "Authorization: Bearer <token>" header is required')
-    }
+  }, async (request, reply) => {
     const checked = checkNotification(request.body)
     if (!checked.ok) return await sendError(request, reply, 400, checked.detail)
     const id = await fastify.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify(checked.value))

@@ -66,6 +66,9 @@ export class Components extends ComponentRegistry {
    * inline, so a fragment opened on its own still has its CSS and JS.
    */
   async sendFragment (reply: FastifyReply, name: string, props: unknown): Promise<FastifyReply> {
+    // These props come from the request: if they fail the component's schema, that is the
+    // client's mistake (400); a bad prop deeper down stays a server error.
+    this.#renderer.validateProps(this.get(name), props, 400)
     const { html, used } = await this.render(name, props, reply.request)
     const isHtmx = reply.request.headers['hx-request'] === 'true'
     const loaded = parseLoadedComponents(reply.request.headers['flc-components'])

@@ -90,7 +90,7 @@ export class ComponentRenderer {
     return { html: html.replace(session.marker('assets'), () => assetTags(used)), used }
   }
 
-  validateProps (component: Component, props: unknown): object {
+  validateProps (component: Component, props: unknown, statusCode = 500): object {
     const candidate = props ?? {}
     const error = component.propsCheck.Errors(candidate).First()
     if (error === undefined) return candidate as object
@@ -100,7 +100,7 @@ export class ComponentRenderer {
       : error.type === ValueErrorType.ObjectRequiredProperty
         ? 'is required'
         : `is invalid: ${error.message} (got ${JSON.stringify(error.value)})`
-    throw new ComponentPropsError(component.name, prop, detail)
+    throw new ComponentPropsError(component.name, prop, detail, statusCode)
   }
 
   async renderComponent (name: string, props: unknown, session: RenderSession, depth: number): Promise<string> {

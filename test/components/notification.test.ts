@@ -145,6 +145,9 @@ test('POST /notifications: 401 without or with a wrong token, 400 with the reaso
   }
   const tooLarge = await post(base, { title: 't', message: 'x'.repeat(70 * 1024), color: 'red' })
   assert.equal(tooLarge.status, 413)
+  // Without the token the body is never read: 401, not a parse error or 413.
+  assert.equal((await post(base, '{broken', {})).status, 401)
+  assert.equal((await post(base, { title: 't', message: 'x'.repeat(70 * 1024), color: 'red' }, {})).status, 401)
 
   const accepted = await post(base, JSON.parse(notification('from HTTP')))
   assert.equal(accepted.status, 202)

@@ -25,6 +25,7 @@ async function withFixtures (t: Parameters<typeof buildComponentsOnly>[0]): Prom
   }))
   app.get('/page', async (request, reply) => reply.type('text/html').send(await app.components.renderPage(PAGE, { who: 'ada' }, request)))
   app.get('/fragment', async (_request, reply) => await app.components.sendFragment(reply, 'card', { who: 'bob' }))
+  app.get<{ Querystring: { name?: string } }>('/greet', async (request, reply) => await app.components.sendFragment(reply, 'greeting', { name: request.query.name }))
   await app.ready()
   return app
 }
@@ -124,4 +125,12 @@ test('the helper outside the component system says how to use it', async (t) => 
   const app = await withFixtures(t)
   const template = app.components.handlebars.compile('{{component "greeting" name="x"}}')
   assert.throws(() => template({}), /works only in templates rendered through fastify\.components/)
+})
+
+test('props a route takes from the request and that fail the schema are a 400, naming the prop', async (t) => {
+  const app = await withFixtures(t)
+  const response = await app.inject('/greet?name=')
+  assert.equal(response.statusCode, 400)
+  assert.match(response.json().message, /Component "greeting": prop "name" is invalid/)
+  assert.equal((await app.inject('/greet?name=ada')).statusCode, 200)
 })
