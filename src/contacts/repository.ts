@@ -118,7 +118,9 @@ export class ContactsRepository {
         : await this.prisma.contact.findMany({ orderBy: { id: 'asc' }, skip, take: pageSize + 1 })
     }
 
-    if (rows.length === 0 && page > 1) throw new PageNotFoundError(page)
+    // Past the end: a later page, or a cursor beyond the last row (page 1 of an empty table is
+    // an empty page, not an error).
+    if (rows.length === 0 && (page > 1 || (after !== undefined && after > 0))) throw new PageNotFoundError(page)
     const hasNext = rows.length > pageSize
     const contacts = hasNext ? rows.slice(0, pageSize) : rows
     return {

@@ -19,6 +19,9 @@ export function parseSeedCount (argv: string[], env: Record<string, string | und
     } else if (arg.startsWith('--count=')) {
       raw = arg.slice('--count='.length)
       source = '--count'
+    } else {
+      // A typo (--cnt 5) must not silently seed the default count.
+      throw new SeedCountError(`Unknown argument "${arg}"; the seed takes --count N (or SEED_COUNT=N)`)
     }
   }
   raw ??= env.SEED_COUNT === '' ? undefined : env.SEED_COUNT

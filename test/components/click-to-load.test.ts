@@ -89,7 +89,8 @@ test('bad page values get a clear 4xx: JSON, or an HTML fragment for htmx', asyn
     ['/contacts/2?after=x', 400, /after must be a whole number/],
     ['/contacts/5', 404, /page 5/i],
     ['/contacts/1000000000', 404, /page 1000000000/i],
-    ['/contacts/2?after=999999', 404, /./]
+    ['/contacts/2?after=999999', 404, /./],
+    ['/contacts/1?after=999999', 404, /./]
   ]
   for (const [url, status, message] of cases) {
     const json: InjectResponse = await app.inject(url)

@@ -31,6 +31,7 @@ test('seed count: --count beats SEED_COUNT beats the default; bad values are ref
   }
   assert.throws(() => parseSeedCount(['--count'], {}), /--count must be a whole number from 0 to 10000000; got ""/)
   assert.throws(() => parseSeedCount([], { SEED_COUNT: 'many' }), /SEED_COUNT must be a whole number .*got "many"/)
+  assert.throws(() => parseSeedCount(['--cnt', '5'], {}), /Unknown argument "--cnt"; the seed takes --count N/)
 })
 
 test('PostgreSQL: seeding inserts exactly the missing rows and is idempotent', async (t) => {
