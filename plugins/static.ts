@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { projectRoot } from '../src/paths.js'
-import { ASSET_PREFIX } from '../src/components/assets.js'
+import { ASSET_PREFIX, assetVersion } from '../src/components/assets.js'
 
 const require = createRequire(import.meta.url)
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`))
@@ -22,12 +22,14 @@ async function staticPlugin (fastify: FastifyInstance) {
   await fastify.register(fastifyStatic, {
     root: join(projectRoot, 'src', 'public'),
     prefix: '/static/',
-    maxAge: production ? '1h' : 0
+    // Unversioned URLs: browsers revalidate (ETag / Last-Modified → 304), so a deploy is seen at once.
+    maxAge: 0
   })
 
   for (const [file, path] of Object.entries(VENDOR_FILES)) {
     fastify.get(`/static/vendor/${file}`, (_request, reply) => {
-      return reply.header('Cache-Control', production ? 'public, max-age=31536000, immutable' : 'no-cache')
+      // Unversioned URL: revalidated on each use (a 304 while the package is unchanged).
+      return reply.header('Cache-Control', 'no-cache')
         .sendFile(basename(path), dirname(path))
     })
   }
@@ -40,8 +42,9 @@ async function staticPlugin (fastify: FastifyInstance) {
     if (component === undefined || !(component.css.includes(file) || component.js.includes(file))) {
       return reply.callNotFound()
     }
-    // A versioned URL (?v=content hash) never changes content: cache it for good in production.
-    const versioned = production && typeof (request.query as Record<string, unknown>).v === 'string'
+    // A URL whose ?v= is this file's content hash never changes content: cache it for good in
+    // production. Any other ?v= (an old page during a deploy, a typo) is revalidated instead.
+    const versioned = production && (request.query as Record<string, unknown>).v === assetVersion(component, file)
     return reply.header('Cache-Control', versioned ? 'public, max-age=31536000, immutable' : 'no-cache')
       .sendFile(file, component.dir, { cacheControl: false })
   })

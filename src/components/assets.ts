@@ -32,6 +32,11 @@ function versionOf (path: string): string {
   return version
 }
 
+/** The content version of a component's asset file, as its URLs carry it (?v=). */
+export function assetVersion (component: Component, file: string): string {
+  return versionOf(join(component.dir, file))
+}
+
 function urlOf (component: Component, file: string): string {
   return `${ASSET_PREFIX}${component.name}/${file}?v=${versionOf(join(component.dir, file))}`
 }

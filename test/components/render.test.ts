@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { defineComponent } from '../../src/components/define.js'
+import { assetsOf } from '../../src/components/assets.js'
 import { buildComponentsOnly } from '../helpers/build.js'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'components')
@@ -133,4 +134,15 @@ test('props a route takes from the request and that fail the schema are a 400, n
   assert.equal(response.statusCode, 400)
   assert.match(response.json().message, /Component "greeting": prop "name" is invalid/)
   assert.equal((await app.inject('/greet?name=ada')).statusCode, 200)
+})
+
+test('production caches an asset for good only under its current content hash', async (t) => {
+  const app = await buildComponentsOnly(t, { NODE_ENV: 'production' })
+  const greeting = app.components.register(defineComponent({ name: 'greeting', dir: join(fixtures, 'greeting'), props: Type.Object({ name: Type.String() }) }))
+  await app.ready()
+  const url = assetsOf([app.components.get(greeting.name)]).css[0] as string
+  assert.match(url, /^\/components\/greeting\/style\.css\?v=[0-9a-f]{10}$/)
+  assert.match((await app.inject(url)).headers['cache-control'] as string, /immutable/)
+  assert.equal((await app.inject('/components/greeting/style.css?v=bogus')).headers['cache-control'], 'no-cache')
+  assert.equal((await app.inject('/components/greeting/style.css')).headers['cache-control'], 'no-cache')
 })
