@@ -18,6 +18,14 @@ function readConfig (): AppConfig {
   }
 }
 
+/** Listening errors name the setting to change. */
+function startFailure (error: NodeJS.ErrnoException): string {
+  if (error.code === 'EADDRINUSE') return `PORT=${config.PORT} is already in use on ${config.HOST}: stop the other process or choose another PORT`
+  if (error.code === 'EACCES') return `PORT=${config.PORT} needs privileges on this system: choose a PORT above 1023`
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return `HOST=${config.HOST} is not an address of this machine (${error.code}): use 127.0.0.1, 0.0.0.0 or one of its addresses`
+  return error.message
+}
+
 const config = readConfig()
 
 const server = Fastify({
@@ -32,6 +40,7 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
   else server.log.info({ signal }, 'shutting down')
   await server.close()
+  server.log.info('shut down cleanly')
 })
 
 try {
@@ -46,7 +55,7 @@ try {
 } catch (error) {
   server.log.fatal({ err: error }, 'could not start')
   // Also as one plain line: the log may be JSON or silenced, and this is what a person needs.
-  process.stderr.write(`Could not start: ${(error as Error).message}\n`)
+  process.stderr.write(`Could not start: ${startFailure(error as NodeJS.ErrnoException)}\n`)
   await server.close().catch(() => {})
   process.exit(1)
 }

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { runServerToExit, startServer } from '../helpers/server-process.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 
@@ -54,4 +56,14 @@ test('an unreachable Redis stops start-up with a message naming it', async () =>
   const { code, output } = await runServerToExit({ REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: 'memory://' })
   assert.equal(code, 1)
   assert.match(output, /^Could not start: Cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/m)
+})
+
+test('a port in use stops start-up naming PORT', async (t) => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.after(() => blocker.close())
+  const port = (blocker.address() as AddressInfo).port
+  const { code, output } = await runServerToExit({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: 'memory://', DEMO_PUBLISHER: 'off' })
+  assert.equal(code, 1)
+  assert.match(output, new RegExp(`^Could not start: PORT=${port} is already in use on 127\\.0\\.0\\.1`, 'm'))
 })
