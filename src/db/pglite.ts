@@ -1,6 +1,6 @@
 // Opens the embedded PostgreSQL (PGlite) used when DATABASE_URL is unset.
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 
@@ -72,7 +72,18 @@ export async function openPglite (dataDir: string): Promise<OpenedPglite> {
   }
   const dir = resolve(dataDir)
   const created = !existsSync(join(dir, 'PG_VERSION'))
-  await mkdir(dir, { recursive: true })
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (error) {
+    throw new Error(`DATA_DIR=${dataDir} cannot be used as the database folder (${(error as Error).message}): point DATA_DIR at a folder this user may create and write`)
+  }
+  if (created) {
+    // Never turn someone's folder with other files into a database cluster.
+    const others = (await readdir(dir)).filter((name) => name !== OWNER_FILE)
+    if (others.length > 0) {
+      throw new Error(`DATA_DIR=${dataDir} is not empty and holds no database (found ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): point DATA_DIR at an empty or new folder`)
+    }
+  }
   const release = await claimFolder(dir)
   let db: PGlite
   try {

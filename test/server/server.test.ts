@@ -1,7 +1,7 @@
 // src/server.ts as a process: configuration errors, the embedded defaults, graceful shutdown.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
@@ -66,4 +66,14 @@ test('a port in use stops start-up naming PORT', async (t) => {
   const { code, output } = await runServerToExit({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: 'memory://', DEMO_PUBLISHER: 'off' })
   assert.equal(code, 1)
   assert.match(output, new RegExp(`^Could not start: PORT=${port} is already in use on 127\\.0\\.0\\.1`, 'm'))
+})
+
+test('DATA_DIR pointing at a folder with other files is refused, untouched', async (t) => {
+  const folder = await mkdtemp(join(tmpdir(), 'flc-notadb-'))
+  t.after(() => rm(folder, { recursive: true, force: true }))
+  await writeFile(join(folder, 'readme.txt'), 'my notes')
+  const { code, output } = await runServerToExit({ DATA_DIR: folder, LOG_LEVEL: 'silent', PORT: '0' })
+  assert.equal(code, 1)
+  assert.match(output, /^Could not start: DATA_DIR=.* is not empty and holds no database \(found readme\.txt\)/m)
+  assert.deepEqual(await readdir(folder), ['readme.txt'])
 })
