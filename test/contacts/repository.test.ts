@@ -128,7 +128,8 @@ for (const backend of backends) {
       await withContacts(4)
       await assert.rejects(repo.page({ page: 1_000_000_000, pageSize: 100 }), PageNotFoundError)
       await assert.rejects(repo.page({ page: 2, after: 2 ** 31 }), PageNotFoundError)
-      assert.deepEqual(ids(await repo.page({ page: 1, after: 2 ** 40 })), [])
+      // A cursor past the last row is past the end on page 1 too (an empty table's page 1 is not).
+      await assert.rejects(repo.page({ page: 1, after: 2 ** 40 }), PageNotFoundError)
     })
 
     await t.test('count, create and their errors', async () => {
