@@ -10,6 +10,7 @@ import { migrate, type MigrationSummary } from './migrate.js'
 import { openPglite } from './pglite.js'
 import { seedContacts } from './seed-contacts.js'
 import { pgExecutor, pgliteExecutor } from './sql-executor.js'
+import { redactUrl } from '../util/redact-url.js'
 
 export type DatabaseConfig = Pick<AppConfig, 'DATABASE_URL' | 'DATA_DIR' | 'DEMO_CONTACTS'>
 
@@ -33,17 +34,6 @@ export interface Database {
   openMs: number
   /** Disconnects Prisma and closes the pool or PGlite (an open PGlite keeps the process alive). */
   close(): Promise<void>
-}
-
-/** The URL without its password, for messages. */
-function redactUrl (url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password !== '') u.password = '***'
-    return u.toString()
-  } catch {
-    return '(unparsable URL)'
-  }
 }
 
 async function openPostgres (url: string, options: OpenDatabaseOptions): Promise<Database> {

@@ -1,17 +1,10 @@
 // Opening and closing ioredis connections with errors a person can act on.
 import { Redis, type RedisOptions } from 'ioredis'
 import type { LiveLogger } from './broker.js'
+import { redactUrl } from '../util/redact-url.js'
 
-/** The URL without its password, for messages and logs. */
-export function redactRedisUrl (url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password !== '') u.password = '***'
-    return u.toString()
-  } catch {
-    return '(unparsable URL)'
-  }
-}
+/** A Redis URL without its password, for messages and logs. */
+export const redactRedisUrl = redactUrl
 
 /**
  * Connects (waiting for "ready") or throws one clear error. While connected, errors are
