@@ -68,8 +68,7 @@ export class Components extends ComponentRegistry {
   async sendFragment (reply: FastifyReply, name: string, props: unknown): Promise<FastifyReply> {
     // These props come from the request: if they fail the component's schema, that is the
     // client's mistake (400); a bad prop deeper down stays a server error.
-    this.#renderer.validateProps(this.get(name), props, 400)
-    const { html, used } = await this.render(name, props, reply.request)
+    const { html, used } = await this.#renderer.render(name, props, this.#context(reply.request), 400)
     const isHtmx = reply.request.headers['hx-request'] === 'true'
     const loaded = parseLoadedComponents(reply.request.headers['flc-components'])
     const missing = used.filter((c) => !loaded.has(c.name) && (c.css.length > 0 || c.js.length > 0))

@@ -70,9 +70,10 @@ export class ComponentRenderer {
   ) {}
 
   /** Renders one component (and the components inside it). */
-  async render (name: string, props: unknown, ctx: RenderContext): Promise<RenderedFragment> {
+  /** propsStatus: the status of a props error of this (top-level) component, e.g. 400 when the props come from a request. */
+  async render (name: string, props: unknown, ctx: RenderContext, propsStatus = 500): Promise<RenderedFragment> {
     const session = new RenderSession(ctx)
-    const html = await this.renderComponent(name, props, session, 0)
+    const html = await this.renderComponent(name, props, session, 0, propsStatus)
     return { html, used: [...session.used] }
   }
 
@@ -103,12 +104,12 @@ export class ComponentRenderer {
     throw new ComponentPropsError(component.name, prop, detail, statusCode)
   }
 
-  async renderComponent (name: string, props: unknown, session: RenderSession, depth: number): Promise<string> {
+  async renderComponent (name: string, props: unknown, session: RenderSession, depth: number, propsStatus = 500): Promise<string> {
     if (depth > MAX_DEPTH) {
       throw new Error(`Component "${name}" is nested more than ${MAX_DEPTH} levels deep: does a component render itself?`)
     }
     const component = this.registry.get(name)
-    const valid = this.validateProps(component, props)
+    const valid = this.validateProps(component, props, propsStatus)
     if (component.cache !== undefined) return await this.renderCached(component, valid, session, depth)
     session.used.add(component)
     const data = await component.data(valid as never, session.ctx)
