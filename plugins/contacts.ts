@@ -10,7 +10,10 @@ declare module 'fastify' {
 }
 
 async function contactsPlugin (fastify: FastifyInstance) {
-  fastify.decorate('contacts', new ContactsRepository(fastify.prisma, { defaultPageSize: fastify.config.CONTACTS_PAGE_SIZE }))
+  fastify.decorate('contacts', new ContactsRepository(fastify.prisma, {
+    defaultPageSize: fastify.config.CONTACTS_PAGE_SIZE,
+    log: fastify.log
+  }))
 }
 
 export default fp(contactsPlugin, { name: 'contacts', dependencies: ['database', 'config'] })

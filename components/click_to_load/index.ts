@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { defineComponent } from '../../src/components/define.js'
 import { sourceDirOf } from '../../src/paths.js'
-import { parseWholeNumber } from '../../src/http/params.js'
+import { componentRoute } from '../../src/components/route.js'
 
 export const MAX_PAGE = 1_000_000_000
 
@@ -36,11 +36,7 @@ export default async function clickToLoadPlugin (fastify: FastifyInstance): Prom
   const stopListening = fastify.contacts.onChange(() => fastify.components.invalidate('contacts'))
   fastify.addHook('onClose', async () => stopListening())
 
-  fastify.get<{ Params: { page: string }, Querystring: { after?: string } }>('/contacts/:page', async (request, reply) => {
-    const page = parseWholeNumber(request.params.page, 'page', 1, MAX_PAGE)
-    const after = request.query.after === undefined
-      ? undefined
-      : parseWholeNumber(request.query.after, 'after', 0, Number.MAX_SAFE_INTEGER)
-    return await fastify.components.sendFragment(reply, 'click_to_load', after === undefined ? { page } : { page, after })
-  })
+  // GET /contacts/2?after=40: the props schema is the route's schema (page from the path,
+  // after from the querystring), validated and converted by Fastify.
+  componentRoute(fastify, clickToLoad, { url: '/contacts/:page' })
 }

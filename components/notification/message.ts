@@ -2,8 +2,8 @@
 // {id, title, message, color, timestamp}. Unknown extra fields are allowed and ignored.
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { isPlainCssColor, PLAIN_CSS_COLOR_HINT } from '../../src/components/css-color.js'
-import { checkMessage, parseMessage, type MessageCheck } from '../../src/components/messages.js'
+import { isPlainCssColor, PLAIN_CSS_COLOR_HINT } from './css-color.js'
+import { checkMessage, parseMessage, type MessageCheck } from './validate.js'
 
 export const NotificationMessage = Type.Object({
   id: Type.Optional(Type.Union([Type.Integer(), Type.String({ maxLength: 100 })])),

@@ -2,7 +2,7 @@
 // (and so each test) gets its own.
 import type { TObject } from '@sinclair/typebox'
 import type { Component } from './define.js'
-import { ComponentNotFoundError, DuplicateComponentError } from './errors.js'
+import { componentNotFound, DuplicateComponentError } from './errors.js'
 
 export class ComponentRegistry {
   readonly #components = new Map<string, Component>()
@@ -16,7 +16,7 @@ export class ComponentRegistry {
 
   get (name: string): Component {
     const component = this.#components.get(name)
-    if (component === undefined) throw new ComponentNotFoundError(name, [...this.#components.keys()])
+    if (component === undefined) throw componentNotFound(name, [...this.#components.keys()])
     return component
   }
 

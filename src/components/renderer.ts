@@ -11,7 +11,7 @@ import { ValueErrorType } from '@sinclair/typebox/errors'
 import type { Component, RenderContext } from './define.js'
 import type { ComponentRegistry } from './registry.js'
 import type { TemplateCache } from './templates.js'
-import { ComponentPropsError } from './errors.js'
+import { ComponentDepthError, ComponentPropsError } from './errors.js'
 import { assetTags } from './assets.js'
 import type { RenderCache } from './render-cache.js'
 
@@ -54,6 +54,8 @@ interface RenderFrame {
   session: RenderSession
   depth: number
   renderer: ComponentRenderer
+  /** HTML the component was called with as a block, for {{slot}}. */
+  slot: string | undefined
 }
 
 export interface RenderedFragment {
@@ -69,8 +71,11 @@ export class ComponentRenderer {
     private readonly cache: RenderCache
   ) {}
 
-  /** Renders one component (and the components inside it). */
-  /** propsStatus: the status of a props error of this (top-level) component, e.g. 400 when the props come from a request. */
+  /**
+   * Renders one component (and the components inside it).
+   * propsStatus: the status of a props error of this (top-level) component, e.g. 400 when the
+   * props come from a request.
+   */
   async render (name: string, props: unknown, ctx: RenderContext, propsStatus = 500): Promise<RenderedFragment> {
     const session = new RenderSession(ctx)
     const html = await this.renderComponent(name, props, session, 0, propsStatus)
@@ -84,7 +89,7 @@ export class ComponentRenderer {
    */
   async renderPage (renderTemplate: (data: object) => Promise<string>, data: object, ctx: RenderContext): Promise<RenderedFragment> {
     const session = new RenderSession(ctx)
-    const frame: RenderFrame = { session, depth: 0, renderer: this }
+    const frame: RenderFrame = { session, depth: 0, renderer: this, slot: undefined }
     const raw = await renderTemplate({ ...data, [RENDER_FRAME]: frame })
     const html = await resolvePlaceholders(raw, session)
     const used = [...session.used]
@@ -104,37 +109,39 @@ export class ComponentRenderer {
     throw new ComponentPropsError(component.name, prop, detail, statusCode)
   }
 
-  async renderComponent (name: string, props: unknown, session: RenderSession, depth: number, propsStatus = 500): Promise<string> {
-    if (depth > MAX_DEPTH) {
-      throw new Error(`Component "${name}" is nested more than ${MAX_DEPTH} levels deep: does a component render itself?`)
-    }
+  /**
+   * The one render path of a component: validate, then either render it into this session or,
+   * when it is cacheable, serve it from the cache (rendered in a session of its own on a miss,
+   * so the entry knows exactly which components, and so which assets, it used).
+   * slot: the HTML of the block it was called with ({{#component}}…{{/component}}), which may
+   * still hold placeholders of this session.
+   */
+  async renderComponent (name: string, props: unknown, session: RenderSession, depth: number, propsStatus = 500, slot?: string): Promise<string> {
+    if (depth > MAX_DEPTH) throw new ComponentDepthError(name, MAX_DEPTH)
     const component = this.registry.get(name)
     const valid = this.validateProps(component, props, propsStatus)
-    if (component.cache !== undefined) return await this.renderCached(component, valid, session, depth)
-    session.used.add(component)
-    const data = await component.data(valid as never, session.ctx)
-    const frame: RenderFrame = { session, depth: depth + 1, renderer: this }
-    const raw = this.templates.get(component)({ ...data, [RENDER_FRAME]: frame })
-    return await resolvePlaceholders(raw, session)
-  }
-
-  /** A cacheable component renders in a session of its own, so its entry knows exactly which components (and so which assets) it used. */
-  private async renderCached (component: Component, props: object, session: RenderSession, depth: number): Promise<string> {
-    const key = propsKey(component.name, props)
-    const cached = this.cache.get(key)
-    if (cached === undefined) {
+    const filled = slot === undefined ? undefined : await resolvePlaceholders(slot, session)
+    if (component.cache === undefined) {
+      session.used.add(component)
+      return await this.#renderTemplate(component, valid, session, depth, filled)
+    }
+    const key = filled === undefined ? propsKey(name, valid) : `${propsKey(name, valid)}\n${filled}`
+    let rendered = this.cache.get(key)
+    if (rendered === undefined) {
       const own = new RenderSession(session.ctx)
       own.used.add(component)
-      const data = await component.data(props as never, own.ctx)
-      const frame: RenderFrame = { session: own, depth: depth + 1, renderer: this }
-      const html = await resolvePlaceholders(this.templates.get(component)({ ...data, [RENDER_FRAME]: frame }), own)
-      const rendered = { html, used: [...own.used] }
-      this.cache.set(key, rendered, component.cache?.ttlMs(session.ctx) ?? 0, component.cache?.tags ?? [])
-      for (const used of rendered.used) session.used.add(used)
-      return html
+      const html = await this.#renderTemplate(component, valid, own, depth, filled)
+      rendered = { html, used: [...own.used] }
+      this.cache.set(key, rendered, component.cache.ttlMs(session.ctx), component.cache.tags)
     }
-    for (const used of cached.used) session.used.add(used)
-    return cached.html
+    for (const used of rendered.used) session.used.add(used)
+    return rendered.html
+  }
+
+  async #renderTemplate (component: Component, props: object, session: RenderSession, depth: number, slot: string | undefined): Promise<string> {
+    const data = await component.data(props as never, session.ctx)
+    const frame: RenderFrame = { session, depth: depth + 1, renderer: this, slot }
+    return await resolvePlaceholders(this.templates.get(component)({ ...data, [RENDER_FRAME]: frame }), session)
   }
 }
 
@@ -156,16 +163,31 @@ function frameOf (options: HelperOptions, helper: string): RenderFrame {
   return frame
 }
 
-/** Registers {{component "name" prop=value ...}} and {{component_assets}} on a Handlebars instance. */
+/**
+ * Registers the helpers of component templates on a Handlebars instance:
+ * - {{component "name" prop=value ...}} renders a component in place;
+ * - {{#component "name" ...}}…{{/component}} does the same and hands it the block as its slot;
+ * - {{slot}} in a component's template is that block ({{#slot}}fallback{{/slot}} when none was given);
+ * - {{component_assets}} (in a page's <head>) becomes the CSS/JS tags of every component used.
+ * The block is rendered by the caller's template with the caller's escaping ({{x}} escaped,
+ * {{{x}}} raw) and inserted by {{slot}} as-is: it is markup of a trusted template, not data.
+ */
 export function registerComponentHelpers (handlebars: HandlebarsEnv): void {
   handlebars.registerHelper('component', function (this: unknown, name: unknown, options: HelperOptions) {
     if (typeof name !== 'string') throw new Error('{{component}} needs a component name first, e.g. {{component "click_to_load" page=1}}')
     const { session, depth, renderer } = frameOf(options, 'component')
     const key = session.nextKey()
-    const promise = renderer.renderComponent(name, { ...options.hash }, session, depth)
+    // options.fn exists only for the block form: its content is the slot.
+    const slot = typeof options.fn === 'function' ? options.fn(this) : undefined
+    const promise = renderer.renderComponent(name, { ...options.hash }, session, depth, 500, slot)
     promise.catch(() => {}) // awaited (and its error reported) when placeholders resolve
     session.pending.set(key, promise)
     return new handlebars.SafeString(session.marker(key))
+  })
+  handlebars.registerHelper('slot', function (this: unknown, options: HelperOptions) {
+    const { slot } = frameOf(options, 'slot')
+    if (slot !== undefined) return new handlebars.SafeString(slot)
+    return typeof options.fn === 'function' ? new handlebars.SafeString(options.fn(this)) : ''
   })
   handlebars.registerHelper('component_assets', function (options: HelperOptions) {
     return new handlebars.SafeString(frameOf(options, 'component_assets').session.marker('assets'))

@@ -1,4 +1,4 @@
-// Contacts storage: paging for click-to-load plus create and update. Inputs are validated here,
+// Contacts storage: paging for click-to-load plus create, update and delete. Inputs are validated here,
 // so every caller (routes, CLI, tests) gets the same typed errors and messages.
 import type { Contact, PrismaClient } from '../generated/prisma/client.js'
 import { ContactStatus } from '../generated/prisma/enums.js'
@@ -39,6 +39,8 @@ export type ContactPatch = Partial<NewContact>
 export interface ContactsRepositoryOptions {
   /** Page size when a query does not give one (default 20). */
   defaultPageSize?: number
+  /** Reports change listeners that fail (default: console.error). */
+  log?: ContactsLogger
 }
 
 export const MAX_PAGE_SIZE = 1000
@@ -79,20 +81,44 @@ function status (value: unknown): ContactStatus {
   return value
 }
 
+function contactId (id: unknown): number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
+    throw new InvalidContactError('id', `Contact id must be a positive whole number; got ${String(id)}.`)
+  }
+  return id
+}
+
 function prismaCode (error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code
   return typeof code === 'string' ? code : undefined
 }
 
-/** Told after every successful write (create, update): caches of contact data listen. */
-export type ContactsChangeListener = (change: { kind: 'create' | 'update', contact: ContactRow }) => void
+export interface ContactsChange {
+  kind: 'create' | 'update' | 'delete'
+  /** The row as written (as it was, for a delete). */
+  contact: ContactRow
+}
+
+/**
+ * Told after every committed write (create, update, delete): caches of contact data listen.
+ * A listener cannot undo or fail the write: what it throws (or its promise rejects with) is
+ * logged and the write still succeeds.
+ */
+export type ContactsChangeListener = (change: ContactsChange) => void | Promise<void>
+
+/** Where a failing change listener is reported (the app's logger). */
+export interface ContactsLogger {
+  error: (details: object, message: string) => void
+}
 
 export class ContactsRepository {
   readonly defaultPageSize: number
   readonly #listeners = new Set<ContactsChangeListener>()
+  readonly #log: ContactsLogger
 
   constructor (private readonly prisma: PrismaClient, options: ContactsRepositoryOptions = {}) {
     this.defaultPageSize = wholeNumber(options.defaultPageSize ?? 20, 'defaultPageSize', 1, MAX_PAGE_SIZE)
+    this.#log = options.log ?? { error: (details, message) => console.error(message, details) }
   }
 
   /**
@@ -139,9 +165,23 @@ export class ContactsRepository {
     return () => { this.#listeners.delete(listener) }
   }
 
-  #changed (kind: 'create' | 'update', contact: ContactRow): ContactRow {
-    for (const listener of this.#listeners) listener({ kind, contact })
+  /** Runs after the write committed; each listener is isolated from the write and the others. */
+  #changed (kind: ContactsChange['kind'], contact: ContactRow): ContactRow {
+    for (const listener of this.#listeners) {
+      try {
+        const result = listener({ kind, contact })
+        if (result instanceof Promise) result.catch((error: unknown) => this.#listenerFailed(kind, contact, error))
+      } catch (error) {
+        this.#listenerFailed(kind, contact, error)
+      }
+    }
     return contact
+  }
+
+  #listenerFailed (kind: ContactsChange['kind'], contact: ContactRow, error: unknown): void {
+    try {
+      this.#log.error({ err: error, change: kind, contactId: contact.id }, 'a contacts change listener failed; the write itself succeeded')
+    } catch {} // a broken logger must not turn into a failed write either
   }
 
   async count (): Promise<number> {
@@ -156,19 +196,19 @@ export class ContactsRepository {
       email: email(input?.email),
       status: input?.status === undefined ? ContactStatus.active : status(input.status)
     }
+    let created: ContactRow
     try {
-      return this.#changed('create', await this.prisma.contact.create({ data }))
+      created = await this.prisma.contact.create({ data })
     } catch (error) {
       if (prismaCode(error) === 'P2002') throw new DuplicateEmailError(data.email)
       throw error
     }
+    return this.#changed('create', created)
   }
 
   /** Changes the given fields of contact `id`; fields left out keep their value. */
   async update (id: number, patch: ContactPatch): Promise<ContactRow> {
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
-      throw new InvalidContactError('id', `Contact id must be a positive whole number; got ${String(id)}.`)
-    }
+    contactId(id)
     const data: ContactPatch = {}
     if (patch?.firstName !== undefined) data.firstName = text(patch.firstName, 'firstName', 'First name', NAME_MAX)
     if (patch?.lastName !== undefined) data.lastName = text(patch.lastName, 'lastName', 'Last name', NAME_MAX)
@@ -178,12 +218,36 @@ export class ContactsRepository {
       throw new InvalidContactError('patch', 'Nothing to update: give at least one of firstName, lastName, email, status.')
     }
     if (id > MAX_ID) throw new ContactNotFoundError(id)
+    let updated: ContactRow
     try {
-      return this.#changed('update', await this.prisma.contact.update({ where: { id }, data }))
+      updated = await this.prisma.contact.update({ where: { id }, data })
     } catch (error) {
       if (prismaCode(error) === 'P2025') throw new ContactNotFoundError(id)
       if (prismaCode(error) === 'P2002') throw new DuplicateEmailError(data.email ?? '')
       throw error
     }
+    return this.#changed('update', updated)
+  }
+
+  /** One contact by id (ContactNotFoundError when there is none). */
+  async get (id: number): Promise<ContactRow> {
+    const valid = contactId(id)
+    const row = valid > MAX_ID ? null : await this.prisma.contact.findUnique({ where: { id: valid } })
+    if (row === null) throw new ContactNotFoundError(id)
+    return row
+  }
+
+  /** Deletes contact `id` and returns it as it was (ContactNotFoundError when there is none). */
+  async delete (id: number): Promise<ContactRow> {
+    const valid = contactId(id)
+    if (valid > MAX_ID) throw new ContactNotFoundError(id)
+    let deleted: ContactRow
+    try {
+      deleted = await this.prisma.contact.delete({ where: { id: valid } })
+    } catch (error) {
+      if (prismaCode(error) === 'P2025') throw new ContactNotFoundError(id)
+      throw error
+    }
+    return this.#changed('delete', deleted)
   }
 }

@@ -22,10 +22,12 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable'
 }
 
-export async function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string): Promise<FastifyReply> {
+/** code: the stable error code (e.g. FLC_DUPLICATE_EMAIL), in the JSON body and as data-code. */
+export async function sendError (request: FastifyRequest, reply: FastifyReply, statusCode: number, message: string, code?: string): Promise<FastifyReply> {
   const error = STATUS_TEXT[statusCode] ?? (statusCode >= 500 ? 'Internal Server Error' : 'Bad Request')
   reply.code(statusCode)
-  const fragment = `<div class="flc-error" role="alert" data-status="${statusCode}">${escapeHtml(message)}</div>\n`
+  const codeAttribute = code === undefined ? '' : ` data-code="${escapeHtml(code)}"`
+  const fragment = `<div class="flc-error" role="alert" data-status="${statusCode}"${codeAttribute}>${escapeHtml(message)}</div>\n`
   if (request.headers['hx-request'] === 'true') {
     return await reply.type('text/html; charset=utf-8').send(fragment)
   }
@@ -36,7 +38,7 @@ export async function sendError (request: FastifyRequest, reply: FastifyReply, s
       `<link rel="stylesheet" href="/static/app.css"></head><body><main><h1>${statusCode} ${error}</h1>${fragment}` +
       '<p><a href="/">Back to the start page</a></p></main></body></html>\n')
   }
-  return await reply.send({ statusCode, error, message })
+  return await reply.send(code === undefined ? { statusCode, error, message } : { statusCode, code, error, message })
 }
 
 export function installErrorHandlers (fastify: FastifyInstance): void {
@@ -47,7 +49,7 @@ export function installErrorHandlers (fastify: FastifyInstance): void {
       return await sendError(request, reply, status, 'Something went wrong on our side; it has been logged.')
     }
     request.log.info({ err: { message: error.message, code: error.code }, status }, 'request rejected')
-    return await sendError(request, reply, status, error.message)
+    return await sendError(request, reply, status, error.message, typeof error.code === 'string' ? error.code : undefined)
   })
 
   fastify.setNotFoundHandler(async (request, reply) => {

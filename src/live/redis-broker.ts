@@ -19,15 +19,10 @@ import {
 import { compareIds } from './ids.js'
 import { closeRedis, openRedis } from './redis-connection.js'
 import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
+import { withTimeout } from '../util/timeout.js'
 
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
 const CLOSE_STEP_MS = 2000
-
-async function withTimeout (work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, ms) })])
-  clearTimeout(timer)
-}
 
 export interface RedisBrokerOptions {
   url: string
@@ -268,8 +263,8 @@ export class RedisBroker implements Broker {
     this.closed = true
     // Stop receiving first, then let raw messages already received finish storing, and only
     // then quit: a message published during shutdown is stored, not lost with this process.
-    await withTimeout(this.subscriber.unsubscribe().catch(() => {}), CLOSE_STEP_MS)
-    await withTimeout(Promise.allSettled([...this.pendingIngests]), CLOSE_STEP_MS)
+    await withTimeout(this.subscriber.unsubscribe(), CLOSE_STEP_MS, 'Redis UNSUBSCRIBE').catch(() => {})
+    await withTimeout(Promise.allSettled([...this.pendingIngests]), CLOSE_STEP_MS, 'storing received messages').catch(() => {})
     for (const state of [...this.channels.values()]) this.forget(state)
     await Promise.all([closeRedis(this.subscriber), closeRedis(this.command)])
   }

@@ -1,13 +1,12 @@
-// Bounds a wait on a dependency: a page must not hang because Redis or PostgreSQL does.
+// The one bounded wait: every wait on a dependency has a limit. A caller that must go on
+// regardless (e.g. a shutdown step) catches the TimeoutError itself.
+import createError from '@fastify/error'
 
-export class TimeoutError extends Error {
-  constructor (what: string, ms: number) {
-    super(`${what} did not answer within ${ms} ms`)
-    this.name = 'TimeoutError'
-  }
-}
+/** A dependency did not answer in time: 503, the message names it. */
+export const TimeoutError = createError<'FLC_TIMEOUT', 503, [what: string, ms: number]>(
+  'FLC_TIMEOUT', '%s did not answer within %s ms', 503)
 
-/** Resolves like `work`, or rejects with TimeoutError after ms (work's late result is ignored). */
+/** Resolves like `work`, or rejects with TimeoutError after ms (work's late result or rejection is ignored). */
 export async function withTimeout<T> (work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {

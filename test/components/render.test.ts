@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { defineComponent } from '../../src/components/define.js'
 import { assetsOf } from '../../src/components/assets.js'
+import { componentRoute } from '../../src/components/route.js'
 import { buildComponentsOnly } from '../helpers/build.js'
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'components')
@@ -25,8 +26,8 @@ async function withFixtures (t: Parameters<typeof buildComponentsOnly>[0]): Prom
     props: Type.Object({ who: Type.String() })
   }))
   app.get('/page', async (request, reply) => reply.type('text/html').send(await app.components.renderPage(PAGE, { who: 'ada' }, request)))
-  app.get('/fragment', async (_request, reply) => await app.components.sendFragment(reply, 'card', { who: 'bob' }))
-  app.get<{ Querystring: { name?: string } }>('/greet', async (request, reply) => await app.components.sendFragment(reply, 'greeting', { name: request.query.name }))
+  app.get('/fragment', async (_request, reply) => await reply.fragment('card', { who: 'bob' }))
+  app.get<{ Querystring: { name?: string } }>('/greet', async (request, reply) => await reply.fragment('greeting', { name: request.query.name }))
   await app.ready()
   return app
 }
@@ -145,4 +146,34 @@ test('production caches an asset for good only under its current content hash', 
   assert.match((await app.inject(url)).headers['cache-control'] as string, /immutable/)
   assert.equal((await app.inject('/components/greeting/style.css?v=bogus')).headers['cache-control'], 'no-cache')
   assert.equal((await app.inject('/components/greeting/style.css')).headers['cache-control'], 'no-cache')
+})
+
+test('slots: {{#component}}…{{/component}} fills the component\'s {{slot}}, escaped by the caller; {{#slot}} is the fallback', async (t) => {
+  const app = await withFixtures(t)
+  app.components.register(defineComponent({ name: 'panel', dir: join(fixtures, 'panel'), props: Type.Object({ title: Type.String() }) }))
+  app.components.register(defineComponent({ name: 'panel_user', dir: join(fixtures, 'panel_user'), props: Type.Object({ who: Type.String() }) }))
+  const { html, used } = await app.components.render('panel_user', { who: '<i>ada</i>' })
+  assert.equal(html.trim(),
+    '<section class="panel"><h3>Hi</h3><b>&lt;i&gt;ada&lt;/i&gt;</b><p class="greeting">Hello, &lt;I&gt;ADA&lt;/I&gt;!</p>\n</section>\n' +
+    '<section class="panel"><h3>Empty</h3><p>Nothing here.</p></section>')
+  assert.deepEqual(used.map((c) => c.name).sort(), ['greeting', 'panel', 'panel_user'])
+})
+
+test('a component\'s own route takes its props from path and querystring, typed and validated by its schema', async (t) => {
+  const app = await buildComponentsOnly(t)
+  const shout = defineComponent({
+    name: 'greeting',
+    dir: join(fixtures, 'greeting'),
+    props: Type.Object({ name: Type.String({ minLength: 1 }), times: Type.Optional(Type.Integer({ minimum: 1, maximum: 3 })) }, { additionalProperties: false }),
+    data: ({ name, times }) => ({ name: name.repeat(times ?? 1) })
+  })
+  app.components.register(shout)
+  componentRoute(app, shout, { url: '/hello/:name' })
+  assert.throws(() => componentRoute(app, shout, { url: '/bad/:nobody' }), /":nobody" that are not props/)
+  await app.ready()
+  assert.ok((await app.inject({ url: '/hello/ada?times=2', headers: { 'hx-request': 'true' } })).body.includes('<p class="greeting">Hello, adaada!</p>'))
+  const bad = await app.inject('/hello/ada?times=9')
+  assert.equal(bad.statusCode, 400)
+  assert.equal(bad.json().code, 'FLC_BAD_PARAMETER')
+  assert.match(bad.json().message, /times must be a whole number from 1 to 3/)
 })

@@ -24,9 +24,16 @@ const backends: Array<{ name: string, open: (t: TestContext) => Promise<Database
 
 const ids = (page: ContactsPage) => page.contacts.map((c) => c.id)
 
+const CODES = new Map<unknown, string>([
+  [InvalidPageError, 'FLC_INVALID_PAGE'], [PageNotFoundError, 'FLC_PAGE_NOT_FOUND'], [InvalidContactError, 'FLC_INVALID_CONTACT'],
+  [DuplicateEmailError, 'FLC_DUPLICATE_EMAIL'], [ContactNotFoundError, 'FLC_CONTACT_NOT_FOUND']
+])
+
 function isError (type: new (...args: never[]) => ContactsError, statusCode: number, message?: RegExp) {
   return (error: unknown) => {
     assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`)
+    assert.ok(error instanceof ContactsError)
+    assert.equal(error.code, CODES.get(type))
     assert.equal(error.statusCode, statusCode)
     if (message !== undefined) assert.match(error.message, message)
     return true
@@ -180,6 +187,40 @@ for (const backend of backends) {
       await assert.rejects(repo.update(0, { firstName: 'X' }), isError(InvalidContactError, 400, /Contact id must be a positive whole number/))
       await assert.rejects(repo.update(2, { email: 'nope' }), InvalidContactError)
       assert.deepEqual((await repo.page({ page: 1 })).contacts[1], updated, 'failed updates changed nothing')
+    })
+
+    await t.test('delete removes one contact and returns it; unknown ids are ContactNotFoundError', async () => {
+      await withContacts(3)
+      const second = await repo.get(2)
+      assert.deepEqual(await repo.delete(2), second)
+      assert.deepEqual(ids(await repo.page({ page: 1 })), [1, 3])
+      await assert.rejects(repo.delete(2), isError(ContactNotFoundError, 404))
+      await assert.rejects(repo.get(2), isError(ContactNotFoundError, 404))
+      await assert.rejects(repo.delete(2 ** 40), ContactNotFoundError)
+      await assert.rejects(repo.delete(0), isError(InvalidContactError, 400))
+    })
+
+    await t.test('change listeners run after the write, isolated: a throwing or rejecting listener is logged, the write stands', async () => {
+      await withContacts(0)
+      const logged: Array<{ details: object, message: string }> = []
+      const isolated = new ContactsRepository(db.prisma, { log: { error: (details, message) => logged.push({ details, message }) } })
+      const seen: string[] = []
+      let allSeen: () => void = () => {}
+      const delivered = new Promise<void>((resolve) => { allSeen = resolve })
+      isolated.onChange(() => { throw new Error('listener bug') })
+      isolated.onChange(async () => { throw new Error('async listener bug') })
+      isolated.onChange((change) => {
+        seen.push(`${change.kind} ${change.contact.id}`)
+        if (seen.length === 3) allSeen()
+      })
+      const created = await isolated.create({ firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.com' })
+      await isolated.update(created.id, { status: 'inactive' })
+      await isolated.delete(created.id)
+      await delivered
+      await new Promise((resolve) => setImmediate(resolve)) // the rejections' .catch ran in earlier microtasks
+      assert.deepEqual(seen, [`create ${created.id}`, `update ${created.id}`, `delete ${created.id}`], 'a later listener still ran')
+      assert.equal(logged.length, 6, 'each failing listener logged once per write')
+      assert.ok(logged.every((entry) => /listener failed/.test(entry.message)))
     })
   })
 }
