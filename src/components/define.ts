@@ -53,7 +53,8 @@ export interface Component<P extends TObject = TObject> {
   readonly cache: { ttlMs: (ctx: RenderContext) => number, tags: readonly string[] } | undefined
 }
 
-const NAME = /^[a-z][a-z0-9_]*$/
+/** A component name: lower-case letters, digits and _, starting with a letter. */
+export const COMPONENT_NAME = /^[a-z][a-z0-9_]*$/
 
 function assetList (dir: string, given: string[] | undefined, fallback: string, component: string): string[] {
   const files = given ?? (existsSync(join(dir, fallback)) ? [fallback] : [])
@@ -74,7 +75,7 @@ function cacheOf (options: ComponentCacheOptions | undefined): Component['cache'
 
 export function defineComponent<P extends TObject> (options: ComponentOptions<P>): Component<P> {
   const { name, dir } = options
-  if (typeof name !== 'string' || !NAME.test(name)) {
+  if (typeof name !== 'string' || !COMPONENT_NAME.test(name)) {
     throw new Error(`Component name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and _ (e.g. "click_to_load")`)
   }
   const templatePath = join(dir, options.template ?? 'template.hbs')

@@ -1,0 +1,125 @@
+// `npm run new:component -- <name>`: writes a component folder (index.ts, template.hbs,
+// style.css) and its test, ready to run. Refuses names the registry would refuse and never
+// overwrites anything.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import createError from '@fastify/error'
+import { COMPONENT_NAME } from './define.js'
+
+export const ScaffoldError = createError<'FLC_SCAFFOLD', 500, [message: string]>('FLC_SCAFFOLD', '%s', 500)
+
+export const SCAFFOLD_USAGE = 'usage: npm run new:component -- <name>   (name: lower-case letters, digits and _, e.g. contact_card)'
+
+/** contact_card → contactCard */
+function camel (name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())
+}
+
+/** The component's own URL: contact_card → /contact-card */
+export function scaffoldUrl (name: string): string {
+  return `/${name.replace(/_/g, '-')}`
+}
+
+/** Reads the command line: exactly one name, no flags. */
+export function parseScaffoldArgs (args: string[]): string {
+  if (args.includes('--live')) {
+    throw new ScaffoldError('--live is not available yet: live components from data (broadcasts) are not part of this version. Scaffold a plain component and see "Live components" in the README for channels.')
+  }
+  const flags = args.filter((arg) => arg.startsWith('-'))
+  if (flags.length > 0) throw new ScaffoldError(`unknown option ${flags.join(', ')}; ${SCAFFOLD_USAGE}`)
+  if (args.length !== 1) throw new ScaffoldError(args.length === 0 ? `a component name is required; ${SCAFFOLD_USAGE}` : `one name at a time (got ${args.join(' ')}); ${SCAFFOLD_USAGE}`)
+  return args[0] as string
+}
+
+function files (name: string): Record<string, string> {
+  const id = camel(name)
+  const url = scaffoldUrl(name)
+  return {
+    'index.ts': `// ${name}: say in one line what it shows.
+// In a page or component: {{component "${name}" title="Hello"}}; on its own: GET ${url}?title=Hello
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { defineComponent } from '../../src/components/define.js'
+import { componentRoute } from '../../src/components/route.js'
+import { sourceDirOf } from '../../src/paths.js'
+
+export const ${id}Props = Type.Object({
+  title: Type.String({ minLength: 1, maxLength: 200 })
+}, { additionalProperties: false })
+
+export const ${id} = defineComponent({
+  name: '${name}',
+  dir: sourceDirOf(import.meta.url),
+  props: ${id}Props,
+  // Props → template data (may be async and query the database through ctx.app).
+  data: ({ title }) => ({ title })
+})
+
+export default async function ${id}Plugin (fastify: FastifyInstance): Promise<void> {
+  fastify.components.register(${id})
+  componentRoute(fastify, ${id}, { url: '${url}' })
+}
+`,
+    'template.hbs': `<div class="${name.replace(/_/g, '-')}">
+  <h3>{{title}}</h3>
+  {{#slot}}{{/slot}}
+</div>
+`,
+    'style.css': `/* ${name}: styles emitted once per page that uses the component. */
+.${name.replace(/_/g, '-')} { padding: .5rem 0; }
+`
+  }
+}
+
+function testFile (name: string): string {
+  const id = camel(name)
+  const url = scaffoldUrl(name)
+  return `// ${name}: rendered on its own and served by its route.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import ${id}Plugin from '../../components/${name}/index.js'
+import { buildWithComponents, callRoute, renderComponent } from '../helpers/components.js'
+
+test('${name} renders its props, escaped', async (t) => {
+  const app = await buildWithComponents(t, ${id}Plugin)
+  const html = await renderComponent(app, '${name}', { title: '<b>Hello</b>' })
+  assert.ok(html.includes('&lt;b&gt;Hello&lt;/b&gt;'), html)
+})
+
+test('${name} answers on ${url}; bad props are a 400', async (t) => {
+  const app = await buildWithComponents(t, ${id}Plugin)
+  const ok = await callRoute(app, '${url}?title=Hello')
+  assert.equal(ok.statusCode, 200)
+  assert.ok(ok.html.includes('Hello'), ok.html)
+  const bad = await callRoute(app, '${url}')
+  assert.equal(bad.statusCode, 400)
+  assert.equal(bad.code, 'FLC_BAD_PARAMETER')
+})
+`
+}
+
+export interface ScaffoldResult {
+  created: string[]
+}
+
+/** Creates components/<name>/ and test/components/<name>.test.ts under root. */
+export function scaffoldComponent (root: string, name: string): ScaffoldResult {
+  if (!COMPONENT_NAME.test(name)) {
+    throw new ScaffoldError(`component name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and _, starting with a letter (e.g. contact_card)`)
+  }
+  const dir = join(root, 'components', name)
+  const test = join(root, 'test', 'components', `${name}.test.ts`)
+  for (const path of [dir, test]) {
+    if (existsSync(path)) throw new ScaffoldError(`${relative(root, path)} already exists: choose another name (nothing was written)`)
+  }
+  mkdirSync(dir, { recursive: true })
+  const created: string[] = []
+  for (const [file, content] of Object.entries(files(name))) {
+    writeFileSync(join(dir, file), content, { flag: 'wx' })
+    created.push(join(dir, file))
+  }
+  mkdirSync(join(root, 'test', 'components'), { recursive: true })
+  writeFileSync(test, testFile(name), { flag: 'wx' })
+  created.push(test)
+  return { created: created.map((path) => relative(root, path)) }
+}
