@@ -21,6 +21,7 @@ export const ConfigSchema = Type.Object({
   SSE_HEARTBEAT_MS: Type.Integer({ minimum: 50, maximum: 300_000, default: 20_000, description: 'an integer from 50 to 300000 (milliseconds between heartbeat comments)' }),
   SSE_RETRY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 2000, description: 'an integer from 0 to 600000 (reconnect delay sent to browsers)' }),
   SSE_MAX_QUEUE_BYTES: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 1 << 20, description: 'an integer from 1024 to 1073741824 (bytes buffered for one slow client before it is disconnected)' }),
+  SECRET_KEYS: Type.Optional(Type.String({ pattern: '^[^,\\s]{32,}(,[^,\\s]{32,})*$', description: 'comma-separated secrets, each at least 32 characters without spaces (the first signs, all verify; unset: a random key per process, refused when NODE_ENV=production)' })),
   NOTIFICATIONS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[!-~]+$', description: 'a secret of at least 16 printable characters without spaces (bearer token for POST /notifications)' })),
   DEMO_PUBLISHER: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto', description: 'auto (on with the in-process broker), on or off' }),
   DEMO_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 3000, description: 'an integer from 100 to 3600000' }),

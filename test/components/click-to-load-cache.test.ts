@@ -58,7 +58,7 @@ test('a page served from the cache still brings its CSS to a full page', async (
   for (let i = 0; i < 2; i++) {
     const html = (await app.inject('/')).body
     assert.equal(html.match(/\/components\/click_to_load\/style\.css/g)?.length, 1, `render ${i + 1}`)
-    assert.equal(html.match(/<tr>\s*<td>\d+<\/td>/g)?.length, 3)
+    assert.equal(html.match(/<tr\b[^>]*>\s*<td>\d+<\/td>/g)?.length, 3)
   }
   const fragment = await app.inject({ url: '/contacts/1', headers: { 'hx-request': 'true', 'flc-components': '' } })
   assert.match(fragment.headers['hx-trigger'] as string, /click_to_load/)

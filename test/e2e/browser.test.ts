@@ -64,6 +64,8 @@ test('a person uses the page in Chromium against the real service', { timeout: 1
     REDIS_URL: redisUrl,
     CHANNEL_PREFIX: channelPrefix,
     NOTIFICATIONS_TOKEN: token,
+    // Production refuses to start without it; both instances share it, as replicas must.
+    SECRET_KEYS: randomBytes(32).toString('base64url'),
     DEMO_PUBLISHER: 'off',
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
