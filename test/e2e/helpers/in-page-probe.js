@@ -36,9 +36,12 @@
   document.addEventListener('htmx:sseOpen', function () { stream.opens++ })
   document.addEventListener('htmx:sseError', function () { stream.errors++ })
 
+  // A cell as a person reads it: an editable status reads as its chosen value; the actions
+  // cell (buttons) is not data.
   function cells (row) {
-    return Array.prototype.map.call(row.querySelectorAll('td'), function (td) {
-      return td.textContent.replace(/\s+/g, ' ').trim()
+    return Array.prototype.map.call(row.querySelectorAll('td:not(.contact-actions)'), function (td) {
+      const select = td.querySelector('select')
+      return select ? select.value : td.textContent.replace(/\s+/g, ' ').trim()
     })
   }
 
