@@ -2,6 +2,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { ContactsRepository } from '../src/contacts/repository.js'
+import { rawReaderOf } from '../src/db/database.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,7 +13,9 @@ declare module 'fastify' {
 async function contactsPlugin (fastify: FastifyInstance) {
   fastify.decorate('contacts', new ContactsRepository(fastify.prisma, {
     defaultPageSize: fastify.config.CONTACTS_PAGE_SIZE,
-    log: fastify.log
+    log: fastify.log,
+    // Pages read straight through the driver: Prisma's per-query work was most of their cost.
+    raw: rawReaderOf(fastify.prisma)
   }))
 }
 

@@ -121,7 +121,8 @@ export class ComponentRenderer {
     const component = this.registry.get(name)
     const valid = this.validateProps(component, props, propsStatus)
     const filled = slot === undefined ? undefined : await resolvePlaceholders(slot, session)
-    if (component.cache === undefined) {
+    // A TTL of 0 (e.g. CONTACTS_CACHE_TTL_MS=0) turns the cache off: no key, no own session.
+    if (component.cache === undefined || component.cache.ttlMs(session.ctx) <= 0) {
       session.used.add(component)
       return await this.#renderTemplate(component, valid, session, depth, filled)
     }

@@ -1,6 +1,7 @@
 // Contacts storage: paging for click-to-load plus create, update and delete. Inputs are validated here,
 // so every caller (routes, CLI, tests) gets the same typed errors and messages.
 import type { Contact, PrismaClient } from '../generated/prisma/client.js'
+import type { RawReader } from '../db/database.js'
 import { ContactStatus } from '../generated/prisma/enums.js'
 import {
   ContactNotFoundError, DuplicateEmailError, InvalidContactError, InvalidPageError, PageNotFoundError
@@ -41,6 +42,15 @@ export interface ContactsRepositoryOptions {
   defaultPageSize?: number
   /** Reports change listeners that fail (default: console.error). */
   log?: ContactsLogger
+  /** Reads pages straight through the driver (see RawReader); without it pages go through Prisma. */
+  raw?: RawReader
+}
+
+// The hot read: one prepared keyset query, columns named as Prisma names them.
+const PAGE_AFTER = {
+  name: 'flc_contacts_page_after',
+  text: 'SELECT id, first_name AS "firstName", last_name AS "lastName", email, status::text AS status, created_at AS "createdAt" ' +
+    'FROM contacts WHERE id > $1 ORDER BY id LIMIT $2'
 }
 
 export const MAX_PAGE_SIZE = 1000
@@ -115,10 +125,12 @@ export class ContactsRepository {
   readonly defaultPageSize: number
   readonly #listeners = new Set<ContactsChangeListener>()
   readonly #log: ContactsLogger
+  readonly #raw: RawReader | undefined
 
   constructor (private readonly prisma: PrismaClient, options: ContactsRepositoryOptions = {}) {
     this.defaultPageSize = wholeNumber(options.defaultPageSize ?? 20, 'defaultPageSize', 1, MAX_PAGE_SIZE)
     this.#log = options.log ?? { error: (details, message) => console.error(message, details) }
+    this.#raw = options.raw
   }
 
   /**
@@ -132,12 +144,12 @@ export class ContactsRepository {
     const after = query.after === undefined ? undefined : wholeNumber(query.after, 'after', 0, Number.MAX_SAFE_INTEGER)
     const skip = (page - 1) * pageSize
 
-    // One row more than the page tells whether another page follows, without a COUNT.
+    // One row more than the page tells whether another page follows, without a COUNT. Page 1
+    // without a cursor is the keyset query after 0 (ids start at 1).
+    const keysetAfter = after ?? (page === 1 ? 0 : undefined)
     let rows: ContactRow[]
-    if (after !== undefined) {
-      rows = after >= MAX_ID
-        ? []
-        : await this.prisma.contact.findMany({ where: { id: { gt: after } }, orderBy: { id: 'asc' }, take: pageSize + 1 })
+    if (keysetAfter !== undefined) {
+      rows = keysetAfter >= MAX_ID ? [] : await this.#pageAfter(keysetAfter, pageSize + 1)
     } else {
       rows = skip >= MAX_ID
         ? []
@@ -157,6 +169,15 @@ export class ContactsRepository {
       nextPage: hasNext ? page + 1 : null,
       nextCursor: hasNext ? contacts[contacts.length - 1]!.id : null
     }
+  }
+
+  /**
+   * The hot path (every "Load more..." and every uncached table): one prepared keyset query
+   * through the driver when there is a raw reader; else the same query through Prisma.
+   */
+  async #pageAfter (after: number, take: number): Promise<ContactRow[]> {
+    if (this.#raw !== undefined) return await this.#raw<ContactRow>({ ...PAGE_AFTER, values: [after, take] })
+    return await this.prisma.contact.findMany({ where: { id: { gt: after } }, orderBy: { id: 'asc' }, take })
   }
 
   /** Calls listener after each successful write; returns a function that stops it. */

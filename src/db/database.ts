@@ -22,8 +22,32 @@ export interface OpenDatabaseOptions {
   onPoolError?: (error: Error) => void
 }
 
+/** A named read, prepared once per connection (PostgreSQL) so its plan is reused. */
+export interface RawStatement {
+  name: string
+  text: string
+  values: unknown[]
+}
+
+/**
+ * Reads straight through the driver (pg pool or PGlite), bypassing Prisma's query pipeline:
+ * for the few hot reads where Prisma's per-query work dominates. Writes stay on Prisma.
+ */
+export type RawReader = <Row>(statement: RawStatement) => Promise<Row[]>
+
+// The raw reader of each open database, found from its Prisma client (plugins decorate only
+// `prisma`; the contacts repository asks for the reader that goes with it).
+const rawReaders = new WeakMap<PrismaClient, RawReader>()
+
+/** The raw reader of the database behind this client, if it was opened by openDatabase. */
+export function rawReaderOf (prisma: PrismaClient): RawReader | undefined {
+  return rawReaders.get(prisma)
+}
+
 export interface Database {
   prisma: PrismaClient
+  /** See RawReader. */
+  raw: RawReader
   kind: 'postgres' | 'pglite'
   /** What opening did to the schema. */
   migrations: MigrationSummary
@@ -55,8 +79,11 @@ async function openPostgres (url: string, options: OpenDatabaseOptions): Promise
       client.release(true)
     }
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
+    const raw: RawReader = async <Row>({ name, text, values }: RawStatement) => (await pool.query({ name, text, values })).rows as Row[]
+    rawReaders.set(prisma, raw)
     return {
       prisma,
+      raw,
       kind: 'postgres',
       migrations,
       seededContacts: 0,
@@ -80,6 +107,8 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
   try {
     const migrations = await migrate(pgliteExecutor(db), { migrationsDir: options.migrationsDir })
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
+    const raw: RawReader = async <Row>({ text, values }: RawStatement) => (await db.query<Row>(text, values)).rows
+    rawReaders.set(prisma, raw)
     let seededContacts = 0
     // Only a database created right now gets demo data: a user who emptied theirs keeps it empty.
     if (created && (options.seedDemoContacts ?? true) && config.DEMO_CONTACTS > 0 && await prisma.contact.count() === 0) {
@@ -87,6 +116,7 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
     }
     return {
       prisma,
+      raw,
       kind: 'pglite',
       migrations,
       seededContacts,

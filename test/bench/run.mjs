@@ -121,7 +121,8 @@ async function main () {
     log,
     kinds: (list) => list.filter((k) => (k !== 'ours' || hasOurs) && (!args.servers || args.servers.includes(k))),
     // The product always gets a real PostgreSQL database of its own for the run.
-    oursEnv: () => ({ DATABASE_URL: databaseUrl, DATA_DIR: join(tmpDir, 'data') }),
+    // SECRET_KEYS: the product refuses to start in production without it.
+    oursEnv: () => ({ DATABASE_URL: databaseUrl, DATA_DIR: join(tmpDir, 'data'), SECRET_KEYS: `bench-${runId}-${'k'.repeat(32)}` }),
     async seededDatabase () {
       if (!seeded) {
         const rows = paginationPlan(args.quick).rows

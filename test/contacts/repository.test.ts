@@ -45,7 +45,9 @@ for (const backend of backends) {
     const db = await backend.open(t)
     if (db === undefined) return
     t.after(() => db.close())
-    const repo = new ContactsRepository(db.prisma, { defaultPageSize: 3 })
+    // The app's setup: pages through the raw reader (the writes through Prisma).
+    const repo = new ContactsRepository(db.prisma, { defaultPageSize: 3, raw: db.raw })
+    const viaPrisma = new ContactsRepository(db.prisma, { defaultPageSize: 3 })
 
     async function withContacts (count: number): Promise<void> {
       await db!.prisma.$executeRawUnsafe('TRUNCATE "contacts" RESTART IDENTITY')
@@ -93,6 +95,7 @@ for (const backend of backends) {
         byKeyset.push(ids(result))
         const byOffset = await repo.page({ page, pageSize: 5 })
         assert.deepEqual(result, byOffset, `page ${page}`)
+        assert.deepEqual(await viaPrisma.page({ page, pageSize: 5, after }), result, `page ${page}: the raw read gives what Prisma gives`)
         if (result.nextCursor === null) break
         assert.equal(result.nextPage, page + 1)
         after = result.nextCursor

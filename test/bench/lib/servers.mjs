@@ -12,7 +12,8 @@ export const HOST = '127.0.0.1'
 const SCRIPTS = {
   bare: join(SERVERS, 'bare-sse.mjs'),
   seed: join(SERVERS, 'seed-sse.mjs'),
-  'bare-fastify': join(SERVERS, 'bare-fastify-html.mjs')
+  'bare-fastify': join(SERVERS, 'bare-fastify-html.mjs'),
+  'hand-contacts': join(SERVERS, 'hand-contacts.mjs')
 }
 
 export function oursEntry (oursRoot) { return join(oursRoot, 'dist', 'src', 'server.js') }

@@ -1,6 +1,7 @@
 // Scenario 3, HTML route: GET /contacts/:page throughput and p99 under autocannon, against a
-// bare Fastify route returning the product's own page-1 HTML, in the same run.
-import { writeFileSync } from 'node:fs'
+// bare Fastify route returning the product's own page-1 HTML, and (for the uncached route) the
+// same work done by hand: bare Fastify + raw pg keyset query + the same templates, in the same run.
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CLIENT_CORE, HOST, startServer } from '../lib/servers.mjs'
@@ -75,6 +76,22 @@ export async function route (ctx) {
     result.oursUncached = await measure(ctx, { ...uncached, kind: 'ours (cache off)' }, plan)
   } finally {
     await uncached.stop()
+  }
+
+  // The same work by hand (bare Fastify + raw pg keyset query + the same templates): what the
+  // uncached route is compared with.
+  const hand = await startServer('hand-contacts', {
+    ctx,
+    env: { DATABASE_URL: databaseUrl, PROJECT_ROOT: ctx.oursRoot, BARE_HTML_FILE: result.htmlFile, PAGE_SIZE: '3' }
+  })
+  try {
+    const check = await (await fetch(`http://${HOST}:${hand.port}${plan.path}`)).text()
+    result.handSameBody = check === readFileSync(result.htmlFile, 'utf8')
+    if (!result.handSameBody) ctx.log('    note: the hand-made baseline\'s body differs from the product\'s')
+    await sleep(300)
+    result.hand = await measure(ctx, { ...hand, kind: 'by hand (pg + Handlebars)' }, plan)
+  } finally {
+    await hand.stop()
   }
 
   const bare = await startServer('bare-fastify', {
