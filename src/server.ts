@@ -33,7 +33,10 @@ const server = Fastify({
   // Streams are long-lived; the server-wide request timeout must not cut them.
   requestTimeout: 0,
   forceCloseConnections: 'idle',
-  return503OnClosing: true
+  return503OnClosing: true,
+  // A new embedded database runs initdb, migrations and the demo seed inside the database
+  // plugin: seconds on a quiet machine, more than Fastify's default 10 s on a loaded one.
+  pluginTimeout: 120_000
 })
 
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {

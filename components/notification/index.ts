@@ -84,16 +84,16 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
       const expected = fastify.config.NOTIFICATIONS_TOKEN
       const given = bearerToken(request)
       if (expected === undefined) {
-        return await sendError(request, reply, 401, 'Publishing over HTTP is disabled: set NOTIFICATIONS_TOKEN on the server and send it as "Authorization: Bearer <token>"')
+        return await sendError(request, reply, 401, 'Publishing over HTTP is disabled: set NOTIFICATIONS_TOKEN on the server and send it as "Authorization: Bearer <token>"', 'FLC_PUBLISHING_DISABLED')
       }
       if (given === undefined || !sameSecret(given, expected)) {
         reply.header('WWW-Authenticate', 'Bearer realm="notifications"')
-        return await sendError(request, reply, 401, 'A valid "Authorization: Bearer <token>" header is required')
+        return await sendError(request, reply, 401, 'A valid "Authorization: Bearer <token>" header is required', 'FLC_UNAUTHORIZED')
       }
     }
   }, async (request, reply) => {
     const checked = checkNotification(request.body)
-    if (!checked.ok) return await sendError(request, reply, 400, checked.detail)
+    if (!checked.ok) return await sendError(request, reply, 400, checked.detail, 'FLC_INVALID_NOTIFICATION')
     const id = await fastify.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify(checked.value))
     return await reply.code(202).send({ id })
   })

@@ -127,6 +127,7 @@ test('POST /notifications: 401 without or with a wrong token, 400 with the reaso
 
   const missing = await post(base, JSON.parse(notification('x')), {})
   assert.equal(missing.status, 401)
+  assert.equal((await missing.clone().json() as { code: string }).code, 'FLC_UNAUTHORIZED')
   assert.match(missing.headers.get('www-authenticate') ?? '', /^Bearer/)
   assert.equal((await post(base, JSON.parse(notification('x')), { authorization: 'Bearer wrong-token-wrong-token' })).status, 401)
   assert.equal((await post(base, JSON.parse(notification('x')), { authorization: TOKEN })).status, 401)
@@ -141,7 +142,9 @@ test('POST /notifications: 401 without or with a wrong token, 400 with the reaso
   for (const [body, reason] of badBodies) {
     const response = await post(base, body)
     assert.equal(response.status, 400, JSON.stringify(body))
-    assert.match((await response.json() as { message: string }).message, reason)
+    const answer = await response.json() as { message: string, code: string }
+    assert.match(answer.message, reason)
+    assert.equal(answer.code, body === '{broken' ? 'FST_ERR_CTP_INVALID_JSON_BODY' : 'FLC_INVALID_NOTIFICATION', JSON.stringify(body))
   }
   const tooLarge = await post(base, { title: 't', message: 'x'.repeat(70 * 1024), color: 'red' })
   assert.equal(tooLarge.status, 413)
