@@ -77,7 +77,8 @@ export async function pagination (ctx) {
         const { ContactsRepository } = await import(pathToFileURL(repositoryModule).href)
         database = await openDatabase({ DATABASE_URL: databaseUrl, DATA_DIR: ctx.tmpDir, DEMO_CONTACTS: 0 }, { seedDemoContacts: false })
         const prisma = database.prisma
-        const repository = new ContactsRepository(prisma, { defaultPageSize: plan.pageSize })
+        // As the app builds it: pages through the driver's raw reader (when this build has one).
+        const repository = new ContactsRepository(prisma, { defaultPageSize: plan.pageSize, raw: database.raw })
         cases['Prisma keyset'] = {
           first: () => prisma.contact.findMany({ where: { id: { gt: 0 } }, orderBy: { id: 'asc' }, take }),
           deep: () => prisma.contact.findMany({ where: { id: { gt: deepAfter } }, orderBy: { id: 'asc' }, take })
