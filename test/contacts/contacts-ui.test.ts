@@ -106,10 +106,12 @@ test('a row\'s status is edited in place and a contact deleted', async (t) => {
   const badStatus = await send(s, 'PATCH', '/contacts/1', { status: 'gone' })
   assert.equal(badStatus.statusCode, 400)
 
+  assert.match((await s.app.inject('/contacts/1')).body, /data-contact-id="1"/, 'page 1 rendered (and cached) with contact 1')
   const deleted = await send(s, 'DELETE', '/contacts/1')
   assert.equal(deleted.statusCode, 200)
   assert.equal(deleted.body, '', 'htmx swaps the row for nothing')
   assert.equal(await s.app.contacts.count(), 1)
+  assert.doesNotMatch((await s.app.inject('/contacts/1')).body, /data-contact-id="1"/, 'the delete dropped the cached page')
   const gone = await send(s, 'DELETE', '/contacts/1')
   assert.equal(gone.statusCode, 404)
   assert.match(gone.body, /data-code="FLC_CONTACT_NOT_FOUND"/)
