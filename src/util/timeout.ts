@@ -1,7 +1,7 @@
 // Bounds a wait on a dependency: a page must not hang because Redis or PostgreSQL does.
 
 export class TimeoutError extends Error {
-  constructor (what: string, ms: number) {
+  constructor (readonly what: string, ms: number) {
     super(`${what} did not answer within ${ms} ms`)
     this.name = 'TimeoutError'
   }
