@@ -164,8 +164,8 @@ export class RedisChannelStore {
 
   constructor (readonly redis: Redis, readonly prefix: string, readonly historySize: number) {
     // defineCommand caches the script and sends EVALSHA (EVAL after a NOSCRIPT).
-    redis.defineCommand('flcLivePublish', { numberOfKeys: 1, lua: PUBLISH_LUA })
-    redis.defineCommand('flcLiveIngestRaw', { numberOfKeys: 2, lua: INGEST_RAW_LUA })
+    redis.defineCommand('flcLivePublish', { numberOfKeys: 2, lua: PUBLISH_LUA })
+    redis.defineCommand('flcLiveIngestRaw', { numberOfKeys: 3, lua: INGEST_RAW_LUA })
     redis.defineCommand('flcLiveReadAll', { numberOfKeys: 1, lua: READ_ALL_LUA })
     redis.defineCommand('flcLiveNoteLoss', { numberOfKeys: 2, lua: NOTE_LOSS_LUA })
     this.scripted = redis as unknown as ScriptedRedis
