@@ -6,6 +6,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js'
 import { DEFAULT_RETRY_AFTER_S, DependencyUnavailableError } from '../util/dependency-error.js'
 import { TimeoutError } from '../util/timeout.js'
 import { StreamRefusedError } from '../live/stream-limits.js'
+import { LogLimiter } from '../util/log-limiter.js'
 
 /** The dependency an error says is down, or undefined for any other error. */
 function unavailableDependency (error: unknown): { name: string, retryAfterSeconds: number } | undefined {
@@ -56,6 +57,8 @@ export async function sendError (request: FastifyRequest, reply: FastifyReply, s
 }
 
 export function installErrorHandlers (fastify: FastifyInstance): void {
+  // A client over its rate limit may send thousands of requests a second: not one line each.
+  const rateLimited = new LogLimiter(fastify.log, 'rate-limited requests')
   fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof StreamRefusedError) {
       // Logged (rate-limited) where it was refused. The socket is closed after the answer: a
@@ -75,7 +78,8 @@ export function installErrorHandlers (fastify: FastifyInstance): void {
       request.log.error({ err: error }, 'request failed')
       return await sendError(request, reply, status, 'Something went wrong on our side; it has been logged.')
     }
-    request.log.info({ err: { message: error.message, code: error.code }, status }, 'request rejected')
+    if (status === 429) rateLimited.warn({ ip: request.ip, url: request.url.split('?')[0] }, 'request refused: rate limit exceeded')
+    else request.log.info({ err: { message: error.message, code: error.code }, status }, 'request rejected')
     return await sendError(request, reply, status, error.message)
   })
 
