@@ -23,7 +23,7 @@ import { LogLimiter } from '../util/log-limiter.js'
 import { DependencyUnavailableError } from '../util/dependency-error.js'
 
 /**
- * An envelope id more than this far ahead of our clock is checked against the stream before it
+ * An envelope id more than this far ahead of Redis's clock (ours plus the measured offset) is checked against the stream before it
  * is delivered: a forged far-future id would otherwise make every later real id look old and
  * stall delivery. Redis writes ids from its own clock, normally at or behind ours.
  */
@@ -255,13 +255,18 @@ export class RedisBroker implements Broker {
     ingest.finally(() => this.pendingIngests.delete(ingest)).catch(() => {})
   }
 
+  /** Redis writes ids from its clock: an id more than MAX_ID_LEAD_MS ahead of it is suspect. */
+  private plausiblyNew (id: string): boolean {
+    return idMilliseconds(id) <= Date.now() + this.store.clockOffsetMs + MAX_ID_LEAD_MS
+  }
+
   /** Delivers an envelope, after checking it against the stream when its id is implausibly new. */
   private accept (state: ChannelState, message: BrokerMessage): void {
     if (state.checking !== null) {
       state.checking.push(message)
       return
     }
-    if (idMilliseconds(message.id) <= Date.now() + MAX_ID_LEAD_MS) {
+    if (this.plausiblyNew(message.id)) {
       this.deliver(state, message)
       return
     }
@@ -272,7 +277,7 @@ export class RedisBroker implements Broker {
   private async drainChecks (state: ChannelState): Promise<void> {
     try {
       for (let message = state.checking?.shift(); message !== undefined; message = state.checking?.shift()) {
-        if (idMilliseconds(message.id) <= Date.now() + MAX_ID_LEAD_MS) {
+        if (this.plausiblyNew(message.id)) {
           this.deliver(state, message)
           continue
         }

@@ -175,8 +175,8 @@ export class RedisChannelStore {
     return channelKeys(this.prefix, channel)
   }
 
-  /** Redis's clock minus ours (ms), measured by syncClock(); turns publish deadlines into Redis time. */
-  private clockOffsetMs = 0
+  /** Redis's clock minus ours (ms), measured by syncClock(): turns publish deadlines into Redis time, and tells how new a fresh id can be. */
+  clockOffsetMs = 0
 
   /** Measures the offset between Redis's clock and ours (call after each connect). */
   async syncClock (): Promise<void> {
