@@ -21,14 +21,14 @@ declare module 'fastify' {
 }
 
 async function brokerPlugin (fastify: FastifyInstance, opts: BrokerPluginOptions) {
-  const { REDIS_URL, CHANNEL_PREFIX, LIVE_HISTORY_SIZE } = fastify.config
+  const { REDIS_URL, CHANNEL_PREFIX, LIVE_HISTORY_SIZE, REDIS_COMMAND_TIMEOUT_MS } = fastify.config
   if (opts.connectionName !== undefined && !/^[!-~]{1,100}$/.test(opts.connectionName)) {
     throw new Error('plugins/broker: connectionName must be 1-100 visible ASCII characters without spaces (Redis CLIENT SETNAME)')
   }
   const logger = fastify.log.child({ component: 'broker' })
   const broker: Broker = REDIS_URL === undefined
     ? new MemoryBroker({ historySize: LIVE_HISTORY_SIZE, prefix: CHANNEL_PREFIX, logger })
-    : await RedisBroker.connect({ url: REDIS_URL, prefix: CHANNEL_PREFIX, historySize: LIVE_HISTORY_SIZE, connectionName: opts.connectionName, logger })
+    : await RedisBroker.connect({ url: REDIS_URL, prefix: CHANNEL_PREFIX, historySize: LIVE_HISTORY_SIZE, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, connectionName: opts.connectionName, logger })
   fastify.decorate('broker', broker)
   fastify.addHook('onClose', async () => { await broker.close() })
 }

@@ -11,10 +11,27 @@ declare module 'fastify' {
   }
 }
 
+/** How often a slow start-up step is reported (there is no plugin timeout: slow is not broken). */
+export const PROGRESS_EVERY_MS = 10_000
+
 async function databasePlugin (fastify: FastifyInstance) {
-  const database = await openDatabase(fastify.config, {
-    onPoolError: (error) => fastify.log.warn({ err: error }, 'idle PostgreSQL connection failed; the pool replaces it')
-  })
+  // No timeout on opening (PGlite's initdb, migrations and seeding take long on a loaded
+  // machine); each network wait has its own bound (DB_CONNECT_TIMEOUT_MS). A step that does
+  // hang is named in the log every PROGRESS_EVERY_MS, with how long it has been waiting.
+  const began = Date.now()
+  let step = 'starting'
+  const progress = setInterval(() => {
+    fastify.log.warn({ plugin: 'database', waitingFor: step, waitedMs: Date.now() - began }, `start-up is still waiting for the database: ${step}`)
+  }, PROGRESS_EVERY_MS).unref()
+  let database
+  try {
+    database = await openDatabase(fastify.config, {
+      onPoolError: (error) => fastify.log.warn({ err: error }, 'idle PostgreSQL connection failed; the pool replaces it'),
+      onStep: (now) => { step = now }
+    })
+  } finally {
+    clearInterval(progress)
+  }
   fastify.log.info({
     kind: database.kind,
     created: database.created,

@@ -12,14 +12,16 @@ declare module 'fastify' {
 }
 
 async function livePlugin (fastify: FastifyInstance) {
-  const { SSE_HEARTBEAT_MS, SSE_RETRY_MS, SSE_MAX_QUEUE_BYTES, LIVE_HISTORY_SIZE } = fastify.config
+  const { SSE_HEARTBEAT_MS, SSE_RETRY_MS, SSE_MAX_QUEUE_BYTES, LIVE_HISTORY_SIZE, STREAMS_PER_CLIENT, STREAMS_MAX } = fastify.config
   const hub = new LiveHub({
     broker: fastify.broker,
     logger: fastify.log.child({ component: 'live' }),
     heartbeatMs: SSE_HEARTBEAT_MS,
     retryMs: SSE_RETRY_MS,
     maxQueueBytes: SSE_MAX_QUEUE_BYTES,
-    frameCacheEntries: Math.min(LIVE_HISTORY_SIZE, 10_000)
+    frameCacheEntries: Math.min(LIVE_HISTORY_SIZE, 10_000),
+    streamsPerClient: STREAMS_PER_CLIENT,
+    streamsMax: STREAMS_MAX
   })
   fastify.decorate('live', hub as Live)
   fastify.addHook('onReady', async () => { await hub.start() })

@@ -25,6 +25,14 @@ export const ConfigSchema = Type.Object({
   NOTIFICATIONS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[!-~]+$', description: 'a secret of at least 16 printable characters without spaces (bearer token for POST /notifications)' })),
   DEMO_PUBLISHER: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto', description: 'auto (on with the in-process broker), on or off' }),
   DEMO_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 3000, description: 'an integer from 100 to 3600000' }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 2000, description: 'an integer from 100 to 60000 (longest wait for one Redis command before the request gets 503)' }),
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'an integer from 100 to 60000 (longest wait for a PostgreSQL connection)' }),
+  DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'an integer from 100 to 600000 (longest wait for one PostgreSQL query; also its statement_timeout)' }),
+  STREAMS_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100, description: 'an integer from 1 to 1000000 (concurrent SSE streams one client address may hold)' }),
+  STREAMS_MAX: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'an integer from 1 to 10000000 (concurrent SSE streams of the whole process; unset: 80% of the open-file limit)' })),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, pattern: '^[0-9A-Fa-f.:/, ]+$|^[1-9][0-9]?$', description: 'a hop count (1-99) or a comma-separated list of proxy IP addresses/CIDR ranges whose X-Forwarded-For is believed (unset: none)' })),
+  RATE_LIMIT_PUBLISH_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (POST /notifications per client address per minute)' }),
+  RATE_LIMIT_STREAM_OPENS_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (stream opens per client address per minute)' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' })
 })
 

@@ -5,6 +5,7 @@ import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type AppConfig } from './config.js'
 import app from './app.js'
+import { serverOptions } from './http/server-options.js'
 
 function readConfig (): AppConfig {
   try {
@@ -28,16 +29,7 @@ function startFailure (error: NodeJS.ErrnoException): string {
 
 const config = readConfig()
 
-const server = Fastify({
-  logger: { level: config.LOG_LEVEL },
-  // Streams are long-lived; the server-wide request timeout must not cut them.
-  requestTimeout: 0,
-  forceCloseConnections: 'idle',
-  return503OnClosing: true,
-  // A new embedded database runs initdb, migrations and the demo seed inside the database
-  // plugin: seconds on a quiet machine, more than Fastify's default 10 s on a loaded one.
-  pluginTimeout: 120_000
-})
+const server = Fastify(serverOptions(config))
 
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err !== undefined) server.log.error({ err }, 'shutting down after an error')

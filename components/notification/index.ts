@@ -2,7 +2,7 @@
 // (by anyone: our broker, POST /notifications, or a plain Redis PUBLISH) are validated,
 // rendered once with message.hbs and pushed to every browser on GET /notification/ as SSE
 // event `notification`. The component itself renders the feed that connects to the stream.
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { defineComponent } from '../../src/components/define.js'
@@ -11,7 +11,7 @@ import { MAX_MESSAGE_BYTES } from './validate.js'
 import { sendError } from '../../src/http/errors.js'
 import { drop } from '../../src/live/render-outcome.js'
 import { withTimeout } from '../../src/util/timeout.js'
-import { checkNotification, parseNotification, randomNotification } from './message.js'
+import { checkNotification, parseNotification, publishedFields, randomNotification } from './message.js'
 import { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT } from './channel.js'
 
 export { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT }
@@ -52,10 +52,10 @@ function bearerToken (request: FastifyRequest): string | undefined {
   return match?.[1]
 }
 
+/** Compares digests, not the strings: equal lengths always, so the time taken reveals nothing (not even the token's length). */
 function sameSecret (given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
+  const digest = (text: string) => createHash('sha256').update(text).digest()
+  return timingSafeEqual(digest(given), digest(expected))
 }
 
 export default async function notificationPlugin (fastify: FastifyInstance): Promise<void> {
@@ -73,11 +73,12 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
     }
   })
 
-  fastify.get(STREAM_PATH, stream.handler)
+  fastify.get(STREAM_PATH, { config: { rateLimit: fastify.rateLimits.streams } }, stream.handler)
 
   // For other services: publish a notification over HTTP.
   fastify.post('/notifications', {
     bodyLimit: MAX_MESSAGE_BYTES,
+    config: { rateLimit: fastify.rateLimits.publish },
     // onRequest runs before the body is read: a caller without the token gets 401, never a
     // parse error or a 413, and the server reads nothing it was not asked for by a client it trusts.
     onRequest: async (request, reply) => {
@@ -94,7 +95,7 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
   }, async (request, reply) => {
     const checked = checkNotification(request.body)
     if (!checked.ok) return await sendError(request, reply, 400, checked.detail, 'FLC_INVALID_NOTIFICATION')
-    const id = await fastify.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify(checked.value))
+    const id = await fastify.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify(publishedFields(checked.value)))
     return await reply.code(202).send({ id })
   })
 

@@ -29,6 +29,14 @@ export function checkNotification (value: unknown): MessageCheck<Notification> {
   return checkMessage(check, value, colorRule)
 }
 
+/**
+ * Only the fields the component knows are published: unknown extras are allowed in a body but
+ * ignored, and re-serialising them (a 40 KB body nested thousands deep) could only fail.
+ */
+export function publishedFields ({ id, title, message, color, timestamp }: Notification): Notification {
+  return { id, title, message, color, timestamp }
+}
+
 const COLORS = ['blue', 'green', 'red', 'black', 'gray', 'purple']
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T
 const upTo = (n: number): number => 1 + Math.floor(Math.random() * n)

@@ -39,9 +39,18 @@
     remember(feed, id)
   })
 
+  // The colour comes as data-color (a validated plain CSS colour) and is applied through the
+  // CSSOM: the page's Content-Security-Policy allows no inline style attributes.
+  function applyColors (root) {
+    root.querySelectorAll('.notification[data-color]').forEach(function (item) {
+      item.style.color = item.getAttribute('data-color')
+    })
+  }
+
   document.addEventListener('htmx:sseMessage', function (event) {
     const feed = event.target.closest && event.target.closest('[data-live-feed]')
     if (!feed) return
+    applyColors(feed)
     const max = Number(feed.getAttribute('data-max')) || 5
     const items = feed.querySelectorAll(':scope > .notification, :scope > .notification-gap')
     for (let i = max; i < items.length; i++) items[i].remove()

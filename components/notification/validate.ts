@@ -11,6 +11,23 @@ export type MessageCheck<T> =
   | { ok: true, value: T }
   | { ok: false, reason: 'too-large' | 'invalid-json' | 'invalid', detail: string }
 
+/** C0 controls except tab, line feed and carriage return; DEL; C1 controls. NUL or ESC have no business in rendered text. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g
+
+export function removeControlCharacters (text: string): string {
+  return text.replace(CONTROL_CHARACTERS, '')
+}
+
+/** A copy of a checked message with control characters removed from its top-level strings. */
+function withoutControlCharacters<T> (value: T): T {
+  const copy = { ...value } as Record<string, unknown>
+  for (const [key, field] of Object.entries(copy)) {
+    if (typeof field === 'string') copy[key] = removeControlCharacters(field)
+  }
+  return copy as T
+}
+
 /** Checks an already-parsed value against a compiled schema plus extra rules. */
 export function checkMessage<S extends TObject> (check: TypeCheck<S>, value: unknown, extra?: (value: Static<S>) => string | undefined): MessageCheck<Static<S>> {
   const error = check.Errors(value).First()
@@ -23,8 +40,9 @@ export function checkMessage<S extends TObject> (check: TypeCheck<S>, value: unk
         : `${field} ${error.message.replace(/^Expected/, 'must be')}`
     return { ok: false, reason: 'invalid', detail }
   }
-  const problem = extra?.(value as Static<S>)
-  return problem === undefined ? { ok: true, value: value as Static<S> } : { ok: false, reason: 'invalid', detail: problem }
+  const clean = withoutControlCharacters(value as Static<S>)
+  const problem = extra?.(clean)
+  return problem === undefined ? { ok: true, value: clean } : { ok: false, reason: 'invalid', detail: problem }
 }
 
 /** Parses and checks a raw channel payload. */

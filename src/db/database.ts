@@ -12,7 +12,7 @@ import { seedContacts } from './seed-contacts.js'
 import { pgExecutor, pgliteExecutor } from './sql-executor.js'
 import { redactUrl } from '../util/redact-url.js'
 
-export type DatabaseConfig = Pick<AppConfig, 'DATABASE_URL' | 'DATA_DIR' | 'DEMO_CONTACTS'>
+export type DatabaseConfig = Pick<AppConfig, 'DATABASE_URL' | 'DATA_DIR' | 'DEMO_CONTACTS'> & Partial<Pick<AppConfig, 'DB_CONNECT_TIMEOUT_MS' | 'DB_QUERY_TIMEOUT_MS'>>
 
 export interface OpenDatabaseOptions {
   migrationsDir?: string
@@ -20,6 +20,8 @@ export interface OpenDatabaseOptions {
   seedDemoContacts?: boolean
   /** Receives connection errors of idle pooled PostgreSQL clients (they must not crash the process). */
   onPoolError?: (error: Error) => void
+  /** Told what opening is doing now (for start-up progress logs: a slow step is named, not timed out). */
+  onStep?: (step: string) => void
 }
 
 /** A named read, prepared once per connection (PostgreSQL) so its plan is reused. */
@@ -60,23 +62,44 @@ export interface Database {
   close(): Promise<void>
 }
 
-async function openPostgres (url: string, options: OpenDatabaseOptions): Promise<Database> {
+/** Bounds of every wait on PostgreSQL (DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS). */
+export const DEFAULT_DB_CONNECT_TIMEOUT_MS = 5000
+export const DEFAULT_DB_QUERY_TIMEOUT_MS = 5000
+
+async function openPostgres (url: string, config: DatabaseConfig, options: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now()
-  const pool = new pg.Pool({ connectionString: url })
+  const queryTimeout = config.DB_QUERY_TIMEOUT_MS ?? DEFAULT_DB_QUERY_TIMEOUT_MS
+  const pool = new pg.Pool({
+    connectionString: url,
+    // A refused or unreachable server fails within this; so does waiting for a free pooled connection.
+    connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS ?? DEFAULT_DB_CONNECT_TIMEOUT_MS,
+    // query_timeout is ours (it also ends waits on a frozen server or network); statement_timeout
+    // makes the server itself stop work nobody is waiting for any more.
+    query_timeout: queryTimeout,
+    statement_timeout: queryTimeout,
+    // Dead peers are noticed by the kernel instead of holding a pooled connection forever.
+    keepAlive: true
+  })
   pool.on('error', options.onPoolError ?? (() => {}))
   try {
-    let client: pg.PoolClient
+    // Migrations run on a connection of their own without the query timeouts: a legitimate
+    // migration may take long (the migration lock wait has its own bound). Closed afterwards,
+    // so no session state from migrating can leak into the pool.
+    options.onStep?.(`connecting to PostgreSQL at ${redactUrl(url)}`)
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS ?? DEFAULT_DB_CONNECT_TIMEOUT_MS })
+    client.on('error', () => {}) // reported by the failing query
     try {
-      client = await pool.connect()
+      await client.connect()
     } catch (error) {
+      await client.end().catch(() => {})
       throw new Error(`Cannot connect to PostgreSQL at ${redactUrl(url)} (${(error as Error).message}). Start PostgreSQL, fix DATABASE_URL, or unset DATABASE_URL to use the embedded database.`)
     }
     let migrations: MigrationSummary
     try {
+      options.onStep?.('applying migrations to PostgreSQL (or waiting for the migration lock another instance holds)')
       migrations = await migrate(pgExecutor(client), { migrationsDir: options.migrationsDir })
     } finally {
-      // Destroy rather than reuse this connection: no session state from migrating can leak.
-      client.release(true)
+      await client.end().catch(() => {})
     }
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
     const raw: RawReader = async <Row>({ name, text, values }: RawStatement) => (await pool.query({ name, text, values })).rows as Row[]
@@ -102,9 +125,11 @@ async function openPostgres (url: string, options: OpenDatabaseOptions): Promise
 
 async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now()
+  options.onStep?.(`opening the embedded database (PGlite) in DATA_DIR=${config.DATA_DIR}`)
   const embedded = await openPglite(config.DATA_DIR)
   const { db, created } = embedded
   try {
+    options.onStep?.('applying migrations to the embedded database')
     const migrations = await migrate(pgliteExecutor(db), { migrationsDir: options.migrationsDir })
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
     const raw: RawReader = async <Row>({ text, values }: RawStatement) => (await db.query<Row>(text, values)).rows
@@ -112,6 +137,7 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
     let seededContacts = 0
     // Only a database created right now gets demo data: a user who emptied theirs keeps it empty.
     if (created && (options.seedDemoContacts ?? true) && config.DEMO_CONTACTS > 0 && await prisma.contact.count() === 0) {
+      options.onStep?.(`seeding ${config.DEMO_CONTACTS} demo contacts (DEMO_CONTACTS)`)
       seededContacts = (await seedContacts(prisma, config.DEMO_CONTACTS)).inserted
     }
     return {
@@ -136,6 +162,6 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
 /** Opens, migrates and (for a new embedded database) seeds the database. */
 export async function openDatabase (config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
   return config.DATABASE_URL !== undefined
-    ? openPostgres(config.DATABASE_URL, options)
+    ? openPostgres(config.DATABASE_URL, config, options)
     : openEmbedded(config, options)
 }

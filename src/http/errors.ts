@@ -2,6 +2,23 @@
 // htmx asked (HX-Request header) → a small HTML fragment; anyone else → JSON.
 // 4xx errors say what was wrong; 5xx errors are logged and say nothing internal.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../db/unavailable.js'
+import { DEFAULT_RETRY_AFTER_S, DependencyUnavailableError } from '../util/dependency-error.js'
+import { TimeoutError } from '../util/timeout.js'
+import { StreamRefusedError } from '../live/stream-limits.js'
+import { LogLimiter } from '../util/log-limiter.js'
+
+/** The dependency an error says is down, or undefined for any other error. */
+function unavailableDependency (error: unknown): { name: string, retryAfterSeconds: number } | undefined {
+  if (error instanceof DependencyUnavailableError) return { name: error.dependency, retryAfterSeconds: error.retryAfterSeconds }
+  if (error instanceof TimeoutError) return { name: error.what, retryAfterSeconds: DEFAULT_RETRY_AFTER_S }
+  if (isDatabaseUnavailable(error)) return { name: 'the database', retryAfterSeconds: DEFAULT_RETRY_AFTER_S }
+  return undefined
+}
+
+function capitalized (text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
 
 function escapeHtml (text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
@@ -42,13 +59,29 @@ export async function sendError (request: FastifyRequest, reply: FastifyReply, s
 }
 
 export function installErrorHandlers (fastify: FastifyInstance): void {
+  // A client over its rate limit may send thousands of requests a second: not one line each.
+  const rateLimited = new LogLimiter(fastify.log, 'rate-limited requests')
   fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof StreamRefusedError) {
+      // Logged (rate-limited) where it was refused. The socket is closed after the answer: a
+      // client hammering the stream route must not keep thousands of idle sockets (files) open.
+      reply.header('Retry-After', String(error.retryAfterSeconds)).header('Connection', 'close')
+      return await sendError(request, reply, error.statusCode, error.message, typeof error.code === 'string' ? error.code : undefined)
+    }
+    const dependency = unavailableDependency(error)
+    if (dependency !== undefined) {
+      // The details (driver messages, URLs) go to the log; the caller learns what is down and when to retry.
+      request.log.warn({ err: error, dependency: dependency.name }, 'request failed: a dependency is unavailable')
+      reply.header('Retry-After', String(dependency.retryAfterSeconds))
+      return await sendError(request, reply, 503, `${capitalized(dependency.name)} is unavailable right now; try again in ${dependency.retryAfterSeconds} s.`, 'FLC_UNAVAILABLE')
+    }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed')
       return await sendError(request, reply, status, 'Something went wrong on our side; it has been logged.')
     }
-    request.log.info({ err: { message: error.message, code: error.code }, status }, 'request rejected')
+    if (status === 429) rateLimited.warn({ ip: request.ip, url: request.url.split('?')[0] }, 'request refused: rate limit exceeded')
+    else request.log.info({ err: { message: error.message, code: error.code }, status }, 'request rejected')
     return await sendError(request, reply, status, error.message, typeof error.code === 'string' ? error.code : undefined)
   })
 

@@ -28,6 +28,12 @@ export interface HistoryRead {
    * unknown (another history epoch: the in-process broker restarted, the Redis key was lost).
    */
   readonly complete: boolean
+  /**
+   * When not complete, why (Redis only): "trimmed" = the id fell out of the bounded history;
+   * "lost" = Redis lost the history after that id (restart without persistence, FLUSHALL,
+   * failover to an empty replica), so messages published after it may be gone. Absent: unknown.
+   */
+  readonly gap?: 'trimmed' | 'lost'
 }
 
 export interface BrokerStats {
@@ -46,6 +52,12 @@ export interface BrokerStats {
   handlers: number
   /** Times the Redis subscriber connection came back and re-subscribed (Redis only). */
   resubscriptions: number
+  /** Malformed envelopes and stream entries from Redis that were dropped (Redis only). */
+  rejectedInput: number
+  /** Envelopes whose id was ahead of the clock and not in the stream: forged, dropped (Redis only). */
+  forgedIds: number
+  /** Times this process found a channel's Redis history lost (Redis only). */
+  historyLosses: number
 }
 
 export interface Broker {
@@ -95,5 +107,5 @@ export function payloadBytes (payload: string): number {
 }
 
 export function emptyStats (kind: 'memory' | 'redis'): BrokerStats {
-  return { kind, published: 0, rejectedTooLarge: 0, rawIngested: 0, rawDuplicates: 0, channels: 0, handlers: 0, resubscriptions: 0 }
+  return { kind, published: 0, rejectedTooLarge: 0, rawIngested: 0, rawDuplicates: 0, channels: 0, handlers: 0, resubscriptions: 0, rejectedInput: 0, forgedIds: 0, historyLosses: 0 }
 }

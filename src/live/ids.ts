@@ -2,8 +2,10 @@
 // One format means one comparison, one validation, and ids that keep growing across restarts
 // of the in-process broker (they start from the clock, not from 1).
 
-/** Both parts are decimal integers; 20 digits is the 64-bit limit Redis itself uses. */
+/** Both parts are decimal integers without leading zeros, at most 20 digits... */
 const ID_PATTERN = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,19})$/
+/** ...and each at most 2^64 - 1, Redis's limit: a larger part makes Redis answer "Invalid stream ID". */
+const MAX_PART = '18446744073709551615'
 
 /**
  * The id before every message. As a last id it means "I have seen nothing of this channel":
@@ -12,8 +14,20 @@ const ID_PATTERN = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,19})$/
  */
 export const ORIGIN_ID = '0-0'
 
-export function isValidId (id: string): boolean {
-  return ID_PATTERN.test(id)
+function withinRange (part: string): boolean {
+  return part.length < MAX_PART.length || part <= MAX_PART
+}
+
+/** A well-formed id Redis would accept: checked on every id that comes from outside (HTTP, Redis). */
+export function isValidId (id: unknown): id is string {
+  if (typeof id !== 'string') return false
+  const match = ID_PATTERN.exec(id)
+  return match !== null && withinRange(match[1]!) && withinRange(match[2]!)
+}
+
+/** The milliseconds part of a valid id as a number (beyond 2^53 it is approximate, which is fine for comparisons with a clock). */
+export function idMilliseconds (id: string): number {
+  return Number(id.slice(0, id.indexOf('-')))
 }
 
 function compareDecimal (a: string, b: string): number {

@@ -26,7 +26,7 @@ export interface LiveChannelOptions {
 }
 
 /** Why a client got a reset event instead of a replay. */
-export type ResetReason = 'too-old' | 'unknown' | 'malformed'
+export type ResetReason = 'too-old' | 'lost' | 'unknown' | 'malformed'
 
 export interface LiveChannelStats {
   channel: string
@@ -67,6 +67,8 @@ export interface ChannelHost {
   readonly maxQueueBytes: number
   readonly frameCacheEntries: number
   readonly frameCacheBytes: number
+  /** Stream admission (limits per address and per process); throws when refused. */
+  admit (request: FastifyRequest, reply: FastifyReply): void
   open (res: ServerResponse): SseConnection
 }
 
@@ -143,6 +145,7 @@ export class LiveChannelHub implements LiveChannel {
       await reply.headers(SSE_HEADERS).send()
       return
     }
+    this.host.admit(request, reply)
     const requested = requestedLastEventId(request)
     await this.subscribed()
     if (this.host.closing) throw new ServiceUnavailableError('The server is shutting down')
@@ -180,7 +183,7 @@ export class LiveChannelHub implements LiveChannel {
     }
     if (connection.closed) return
     if (!history.complete) {
-      this.sendReset(client, history.messages.length > 0 ? 'too-old' : 'unknown', since)
+      this.sendReset(client, history.gap === 'lost' ? 'lost' : history.messages.length > 0 ? 'too-old' : 'unknown', since)
       return
     }
     const frames: Array<{ id: string, frame: Buffer | null }> = []

@@ -1,10 +1,13 @@
 // All live streams of one process: creates channels, owns the one heartbeat timer shared by
 // every connection, and ends every stream on shutdown.
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
 import type { Broker, LiveLogger } from './broker.js'
 import { LiveChannelHub, type ChannelHost, type LiveChannel, type LiveChannelOptions, type LiveChannelStats } from './live-channel.js'
 import { SseConnection } from './sse-connection.js'
 import { encodeComment } from './sse-frame.js'
+import { StreamLimits, type StreamLimitStats } from './stream-limits.js'
+import { defaultStreamsMax } from '../util/open-files.js'
 
 export interface LiveHubOptions {
   broker: Broker
@@ -19,6 +22,10 @@ export interface LiveHubOptions {
   frameCacheEntries?: number
   /** Byte budget of that cache per channel (default 4 MiB). */
   frameCacheBytes?: number
+  /** STREAMS_PER_CLIENT: concurrent streams per client address (default 100). */
+  streamsPerClient?: number
+  /** STREAMS_MAX: concurrent streams of the process (default 80% of the open-file limit). */
+  streamsMax?: number
 }
 
 export interface LiveHubStats {
@@ -27,6 +34,8 @@ export interface LiveHubStats {
   /** Whether the shared heartbeat timer is running (it only runs while clients are connected). */
   heartbeat: boolean
   channels: LiveChannelStats[]
+  /** Stream admission: open streams, caps, refusals. */
+  limits: StreamLimitStats
 }
 
 export interface Live {
@@ -49,6 +58,7 @@ export class LiveHub implements Live, ChannelHost {
   private heartbeat: NodeJS.Timeout | null = null
   private isClosing = false
   private started = false
+  private readonly limits: StreamLimits
 
   constructor (private readonly options: LiveHubOptions) {
     this.broker = options.broker
@@ -56,6 +66,24 @@ export class LiveHub implements Live, ChannelHost {
     this.maxQueueBytes = options.maxQueueBytes
     this.frameCacheEntries = options.frameCacheEntries ?? 10_000
     this.frameCacheBytes = options.frameCacheBytes ?? 4 * 1024 * 1024
+    this.limits = new StreamLimits({
+      perClient: options.streamsPerClient ?? 100,
+      max: options.streamsMax ?? defaultStreamsMax(),
+      retryAfterSeconds: Math.max(1, Math.ceil(options.retryMs / 1000)),
+      logger: options.logger
+    })
+  }
+
+  /**
+   * The guard every stream route calls first (before any await): takes a slot for the client's
+   * address (request.ip: X-Forwarded-For only from TRUST_PROXY), held until the response closes.
+   * Throws StreamRefusedError (429 per address, 503 for the process) when over a cap.
+   */
+  admit (request: FastifyRequest, reply: FastifyReply): void {
+    const release = this.limits.acquire(request.ip)
+    const res = reply.raw
+    if (res.destroyed) release()
+    else res.once('close', release)
   }
 
   get closing (): boolean {
@@ -107,7 +135,8 @@ export class LiveHub implements Live, ChannelHost {
     return {
       clients: this.connections.size,
       heartbeat: this.heartbeat !== null,
-      channels: [...this.channels.values()].map((channel) => channel.stats())
+      channels: [...this.channels.values()].map((channel) => channel.stats()),
+      limits: this.limits.stats()
     }
   }
 

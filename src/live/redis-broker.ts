@@ -16,10 +16,19 @@ import {
   assertChannelName, emptyStats, MAX_PAYLOAD_BYTES, payloadBytes, PayloadTooLargeError,
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
-import { compareIds } from './ids.js'
+import { compareIds, idMilliseconds, isValidId } from './ids.js'
 import { closeRedis, openRedis } from './redis-connection.js'
 import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
 import { withTimeout } from '../util/timeout.js'
+import { LogLimiter } from '../util/log-limiter.js'
+import { DependencyUnavailableError } from '../util/dependency-error.js'
+
+/**
+ * An envelope id more than this far ahead of Redis's clock (ours plus the measured offset) is checked against the stream before it
+ * is delivered: a forged far-future id would otherwise make every later real id look old and
+ * stall delivery. Redis writes ids from its own clock, normally at or behind ours.
+ */
+export const MAX_ID_LEAD_MS = 1000
 
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
 const CLOSE_STEP_MS = 2000
@@ -30,6 +39,8 @@ export interface RedisBrokerOptions {
   prefix: string
   /** LIVE_HISTORY_SIZE: approximate stream length kept per channel (MAXLEN ~). */
   historySize: number
+  /** REDIS_COMMAND_TIMEOUT_MS: longest wait for one Redis command (publish, history read). */
+  commandTimeoutMs?: number
   /**
    * Base of the CLIENT SETNAME names: the connections are "<name>:cmd" and "<name>:sub".
    * Default: "flc:<pid>:<random>" (unique per broker, so CLIENT LIST can count them).
@@ -49,6 +60,8 @@ interface ChannelState {
   baseline: string | null
   /** While re-subscribing after a reconnect, live envelopes wait here. */
   held: BrokerMessage[] | null
+  /** While an envelope's id is being checked against the stream, later envelopes wait here. */
+  checking: BrokerMessage[] | null
 }
 
 export function defaultConnectionName (): string {
@@ -65,6 +78,7 @@ export class RedisBroker implements Broker {
   private readonly store: RedisChannelStore
   private resubscribing: Promise<void> = Promise.resolve()
   private closed = false
+  private readonly badInputLog: LogLimiter
 
   private constructor (
     private readonly command: Redis,
@@ -73,7 +87,15 @@ export class RedisBroker implements Broker {
     private readonly options: RedisBrokerOptions
   ) {
     this.store = new RedisChannelStore(command, options.prefix, options.historySize)
-    subscriber.on('message', (channel: string, message: string) => this.onPubSub(channel, message))
+    this.badInputLog = new LogLimiter(options.logger, 'rejected Redis messages')
+    subscriber.on('message', (channel: string, message: string) => {
+      // Whatever arrives, nothing may escape an event handler: it would end the process.
+      try {
+        this.onPubSub(channel, message)
+      } catch (error) {
+        this.reject('a Redis message could not be handled', { channel, err: error })
+      }
+    })
     // connect() already saw the first "ready": every later one is a reconnect.
     subscriber.on('ready', () => {
       this.resubscribing = this.resubscribing.then(() => this.resubscribeAll())
@@ -85,16 +107,33 @@ export class RedisBroker implements Broker {
       throw new TypeError('RedisBroker: historySize must be an integer >= 1 (LIVE_HISTORY_SIZE)')
     }
     const name = options.connectionName ?? defaultConnectionName()
-    const command = await openRedis(options.url, { connectionName: `${name}:cmd` }, options.logger, 'command')
+    const commandTimeout = options.commandTimeoutMs ?? 2000
+    // No offline queue and no resending after a reconnect on the command connection: a publish
+    // that failed (and was answered as failed) must never be run later behind the caller's back.
+    const command = await openRedis(options.url, {
+      connectionName: `${name}:cmd`, commandTimeout, enableOfflineQueue: false, autoResendUnfulfilledCommands: false
+    }, options.logger, 'command')
     let subscriber: Redis
     try {
       // autoResubscribe is off: resubscribeAll() does it, then recovers the gap from history.
-      subscriber = await openRedis(options.url, { connectionName: `${name}:sub`, autoResubscribe: false }, options.logger, 'subscriber')
+      subscriber = await openRedis(options.url, { connectionName: `${name}:sub`, autoResubscribe: false, commandTimeout }, options.logger, 'subscriber')
     } catch (error) {
       command.disconnect()
       throw error
     }
-    return new RedisBroker(command, subscriber, name, options)
+    const broker = new RedisBroker(command, subscriber, name, options)
+    await broker.store.syncClock()
+    // Re-measured on every reconnect: a failover may land on a server with another clock.
+    command.on('ready', () => { broker.store.syncClock().catch(() => {}) })
+    return broker
+  }
+
+  /**
+   * The command connection, for other small users of this Redis (the rate limiter): the process
+   * keeps two connections whatever it does. Same rules: bounded commands, no offline queue.
+   */
+  get commandConnection (): Redis {
+    return this.command
   }
 
   async publish (channel: string, payload: string): Promise<string> {
@@ -105,7 +144,12 @@ export class RedisBroker implements Broker {
       this.counters.rejectedTooLarge++
       throw new PayloadTooLargeError(channel, bytes)
     }
-    const id = await this.store.publish(channel, payload)
+    let id: string
+    try {
+      id = await this.store.publish(channel, payload, this.options.commandTimeoutMs ?? 2000)
+    } catch (error) {
+      throw new DependencyUnavailableError('Redis', `publishing on "${channel}" failed (${(error as Error).message}); it was not published`, { cause: error })
+    }
     this.counters.published++
     return id
   }
@@ -116,7 +160,7 @@ export class RedisBroker implements Broker {
     let state = this.channels.get(channel)
     if (state === undefined) {
       const created: ChannelState = {
-        channel, keys: this.store.keys(channel), handlers: new Set(), ready: Promise.resolve(), lastDelivered: null, baseline: null, held: null
+        channel, keys: this.store.keys(channel), handlers: new Set(), ready: Promise.resolve(), lastDelivered: null, baseline: null, held: null, checking: null
       }
       this.channels.set(channel, created)
       this.byEnvelope.set(created.keys.envelope, created)
@@ -164,18 +208,28 @@ export class RedisBroker implements Broker {
     this.byRaw.delete(state.keys.raw)
   }
 
-  private onPubSub (redisChannel: string, message: string): void {
+  private reject (what: string, detail: Record<string, unknown>): void {
+    this.counters.rejectedInput++
+    this.badInputLog.warn(detail, `${what}: dropped`)
+  }
+
+  private onPubSub (redisChannel: string, message: unknown): void {
     const state = this.byEnvelope.get(redisChannel)
     if (state !== undefined) {
-      const newline = message.indexOf('\n')
-      if (newline < 0) return
-      const envelope: BrokerMessage = { id: message.slice(0, newline), payload: message.slice(newline + 1) }
+      const newline = typeof message === 'string' ? message.indexOf('\n') : -1
+      const id = newline < 0 ? '' : (message as string).slice(0, newline)
+      if (!isValidId(id)) {
+        // Only our publish script writes here; anything else is forged or corrupt.
+        this.reject('malformed live envelope from Redis', { channel: state.channel, head: String(message).slice(0, 60) })
+        return
+      }
+      const envelope: BrokerMessage = { id, payload: (message as string).slice(newline + 1) }
       if (state.held !== null) state.held.push(envelope)
-      else this.deliver(state, envelope)
+      else this.accept(state, envelope)
       return
     }
     const rawState = this.byRaw.get(redisChannel)
-    if (rawState !== undefined) this.ingestRaw(rawState.channel, message)
+    if (rawState !== undefined && typeof message === 'string') this.ingestRaw(rawState.channel, message)
   }
 
   private ingestRaw (channel: string, payload: string): void {
@@ -194,6 +248,49 @@ export class RedisBroker implements Broker {
     // close() waits for these, so a message that arrived during shutdown is still stored.
     this.pendingIngests.add(ingest)
     ingest.finally(() => this.pendingIngests.delete(ingest)).catch(() => {})
+  }
+
+  /** Redis writes ids from its clock: an id more than MAX_ID_LEAD_MS ahead of it is suspect. */
+  private plausiblyNew (id: string): boolean {
+    return idMilliseconds(id) <= Date.now() + this.store.clockOffsetMs + MAX_ID_LEAD_MS
+  }
+
+  /** Delivers an envelope, after checking it against the stream when its id is implausibly new. */
+  private accept (state: ChannelState, message: BrokerMessage): void {
+    if (state.checking !== null) {
+      state.checking.push(message)
+      return
+    }
+    if (this.plausiblyNew(message.id)) {
+      this.deliver(state, message)
+      return
+    }
+    state.checking = [message]
+    this.drainChecks(state).catch((error: unknown) => this.reject('checking live envelopes failed', { channel: state.channel, err: error }))
+  }
+
+  private async drainChecks (state: ChannelState): Promise<void> {
+    try {
+      for (let message = state.checking?.shift(); message !== undefined; message = state.checking?.shift()) {
+        if (this.plausiblyNew(message.id)) {
+          this.deliver(state, message)
+          continue
+        }
+        // A failed check drops the envelope without moving lastDelivered: if it was real, the
+        // recovery after the next reconnect reads it from the stream.
+        const stored = await this.store.hasEntry(state.channel, message.id).catch(() => false)
+        if (stored) {
+          this.deliver(state, message)
+        } else {
+          this.counters.forgedIds++
+          this.reject('live envelope with an id ahead of the clock that is not in the stream (forged)', { channel: state.channel, id: message.id })
+        }
+      }
+    } finally {
+      const rest = state.checking ?? []
+      state.checking = null
+      for (const message of rest) this.accept(state, message)
+    }
   }
 
   private deliver (state: ChannelState, message: BrokerMessage): void {
@@ -219,9 +316,21 @@ export class RedisBroker implements Broker {
       for (const state of states) {
         const from = state.lastDelivered ?? state.baseline
         if (from === null) continue
-        const history = await this.store.readAfter(state.channel, from)
-        if (!history.complete) {
-          this.options.logger.warn({ channel: state.channel, from }, 'live history was trimmed during the Redis outage: some messages are lost')
+        let history = await this.store.readAfter(state.channel, from)
+        // An id we delivered is gone and nothing follows it, or Redis says it was lost: a stream
+        // that was there is not any more (MAXLEN ~ never trims a stream down to nothing).
+        if (history.gap === 'lost' || (!history.complete && history.gap === undefined && history.messages.length === 0)) {
+          // Redis came back without this channel's stream. What this process delivered before is
+          // not lost; only messages stored in the last moments before the loss that never reached
+          // us could be. Record where we were, so clients that were there too get no reset.
+          this.counters.historyLosses++
+          const epoch = await this.store.noteLoss(state.channel, from)
+          history = await this.store.readAfter(state.channel, from)
+          this.options.logger.warn({ channel: state.channel, deliveredUpTo: from, epoch, since: history.messages.length },
+            'Redis lost the live history of this channel (restarted without persistence, flushed, or failed over to an empty replica); ' +
+            'this process had delivered everything up to deliveredUpTo, messages published since are delivered; clients that were further behind get a "lost" reset')
+        } else if (!history.complete) {
+          this.options.logger.warn({ channel: state.channel, from, gap: history.gap ?? 'unknown' }, 'live history was trimmed during the Redis outage: some messages were not delivered live')
         }
         for (const message of history.messages) this.deliver(state, message)
       }
@@ -233,7 +342,7 @@ export class RedisBroker implements Broker {
       for (const state of states) {
         const held = state.held ?? []
         state.held = null
-        for (const message of held) this.deliver(state, message)
+        for (const message of held) this.accept(state, message)
       }
     }
   }
@@ -255,7 +364,7 @@ export class RedisBroker implements Broker {
   stats (): BrokerStats {
     let handlers = 0
     for (const state of this.channels.values()) handlers += state.handlers.size
-    return { ...this.counters, channels: this.channels.size, handlers }
+    return { ...this.counters, rejectedInput: this.counters.rejectedInput + this.store.rejectedEntries, channels: this.channels.size, handlers }
   }
 
   async close (): Promise<void> {

@@ -2,9 +2,17 @@
 // regardless (e.g. a shutdown step) catches the TimeoutError itself.
 import createError from '@fastify/error'
 
-/** A dependency did not answer in time: 503, the message names it. */
-export const TimeoutError = createError<'FLC_TIMEOUT', 503, [what: string, ms: number]>(
+const TimeoutBase = createError<'FLC_TIMEOUT', 503, [what: string, ms: number]>(
   'FLC_TIMEOUT', '%s did not answer within %s ms', 503)
+
+/** A dependency did not answer in time: 503, the message names it (`what`: for Retry-After and logs). */
+export class TimeoutError extends TimeoutBase {
+  readonly what: string
+  constructor (what: string, ms: number) {
+    super(what, ms)
+    this.what = what
+  }
+}
 
 /** Resolves like `work`, or rejects with TimeoutError after ms (work's late result or rejection is ignored). */
 export async function withTimeout<T> (work: Promise<T>, ms: number, what: string): Promise<T> {

@@ -5,6 +5,7 @@ import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import app from '../../src/app.js'
+import { serverOptions } from '../../src/http/server-options.js'
 import { loadConfig, type AppConfig } from '../../src/config.js'
 import configPlugin from '../../plugins/config.js'
 import componentsPlugin from '../../plugins/components.js'
@@ -18,7 +19,8 @@ export function testConfig (overrides: Partial<AppConfig> = {}): AppConfig {
 
 export async function build (t: TestContext, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
   const config = testConfig(overrides)
-  const fastify = Fastify({ logger: { level: config.LOG_LEVEL } })
+  // The server's own options (no plugin timeout, TRUST_PROXY, ...), so tests see what production does.
+  const fastify = Fastify(serverOptions(config))
   t.after(() => fastify.close())
   // fp() exposes the app's decorators (prisma, contacts, broker, …) to the test.
   await fastify.register(fp(app), { config })

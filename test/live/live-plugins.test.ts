@@ -23,7 +23,9 @@ test('without REDIS_URL the broker is in-process', async (t) => {
   t.after(() => app.close())
   await app.ready()
   assert.equal(app.broker.kind, 'memory')
-  assert.deepEqual(app.live.stats(), { clients: 0, heartbeat: false, channels: [] })
+  const { limits, ...stats } = app.live.stats()
+  assert.deepEqual(stats, { clients: 0, heartbeat: false, channels: [] })
+  assert.deepEqual({ open: limits.open, refused: limits.refusedPerClient + limits.refusedProcess }, { open: 0, refused: 0 })
 })
 
 test('an unreachable REDIS_URL stops start-up with a message naming the fix', async () => {

@@ -33,7 +33,12 @@ export async function startServer (kind, { ctx, env = {}, startTimeoutMs = 60_00
     HOST,
     PORT: String(port),
     REDIS_URL: ctx.redisUrl,
-    DEMO_PUBLISHER: 'off'
+    DEMO_PUBLISHER: 'off',
+    // The load client is one machine with a few thousand streams per source address: lift the
+    // per-address and rate limits that protect a real deployment from exactly that.
+    STREAMS_PER_CLIENT: '1000000',
+    RATE_LIMIT_STREAM_OPENS_PER_MIN: '10000000',
+    RATE_LIMIT_PUBLISH_PER_MIN: '10000000'
   }
   const fullEnv = { ...baseEnv, ...env }
   const script = kind === 'ours' ? oursEntry(ctx.oursRoot) : SCRIPTS[kind]

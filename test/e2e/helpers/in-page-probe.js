@@ -33,6 +33,13 @@
     }
   }).observe(document, { childList: true, subtree: true })
 
+  // Reported to the test (PageWatch): the page must never violate its Content-Security-Policy.
+  document.addEventListener('securitypolicyviolation', function (event) {
+    const report = window.__flcCspViolation
+    const detail = event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' at ' + event.sourceFile + ':' + event.lineNumber
+    if (typeof report === 'function') report(detail)
+  })
+
   document.addEventListener('htmx:sseOpen', function () { stream.opens++ })
   document.addEventListener('htmx:sseError', function () { stream.errors++ })
 

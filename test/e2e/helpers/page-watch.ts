@@ -25,7 +25,7 @@ function isStreamOutageError (text: string, location: string): boolean {
 }
 
 interface BrowserEvent {
-  kind: 'console error' | 'page error' | 'dialog' | 'failed request' | 'foreign request'
+  kind: 'console error' | 'page error' | 'dialog' | 'failed request' | 'foreign request' | 'csp violation'
   detail: string
   /** The outage window this happened in, if any. */
   during: string | null
@@ -42,6 +42,9 @@ export class PageWatch {
   /** Starts watching the context (all its pages) and installs the page probe. */
   static async attach (context: BrowserContext, page: Page, origin: string): Promise<PageWatch> {
     const watch = new PageWatch(origin)
+    // Any Content-Security-Policy violation fails the test: the pages must satisfy the policy
+    // (the probe forwards the page's securitypolicyviolation events here).
+    await context.exposeBinding('__flcCspViolation', (_source, detail: string) => watch.add('csp violation', detail, false))
     await context.addInitScript({ path: PAGE_PROBE_SCRIPT })
     context.on('request', (request) => {
       const url = request.url()

@@ -58,7 +58,14 @@ export async function feedView (page: Page): Promise<FeedView | null> {
  */
 export async function waitInPage (page: Page, condition: string, timeoutMs: number, what: string): Promise<void> {
   try {
-    await page.waitForFunction(`(() => { const probe = window.__flcProbe; return ${condition} })()`, undefined, { timeout: timeoutMs, polling: 20 })
+    // Polled from here with page.evaluate (DevTools evaluation, outside the page's CSP), not
+    // page.waitForFunction: that one evaluates a string inside the page, which the page's strict
+    // Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+    const deadline = Date.now() + timeoutMs
+    while (await page.evaluate(`(() => { const probe = window.__flcProbe; return Boolean(${condition}) })()`) !== true) {
+      if (Date.now() > deadline) throw new Error('timed out')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
   } catch (error) {
     const state = await page.evaluate('({ stream: window.__flcProbe.stream(), arrived: window.__flcProbe.arrived().map((n) => n.title), rows: window.__flcProbe.rows().length })')
       .catch((e: Error) => `unreadable: ${e.message}`)

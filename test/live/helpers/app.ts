@@ -46,7 +46,8 @@ export async function liveEnv (t: TestContext, kind: BrokerKind, env: Record<str
 }
 
 export async function startLiveApp (t: TestContext, env: Record<string, string>, render: LiveRender = trivialRender): Promise<LiveTestApp> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env })
+  // Hundreds of test clients share 127.0.0.1: lift the per-address stream cap (tested on its own in test/hostile).
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STREAMS_PER_CLIENT: '100000', ...env })
   const connectionName = uniqueName('flc_live_conn')
   const app = Fastify({ logger: false })
   await app.register(configPlugin, { config })

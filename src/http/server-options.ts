@@ -1,0 +1,33 @@
+// Options of the Fastify server, shared by src/server.ts and the test apps so both behave alike.
+import type { FastifyServerOptions } from 'fastify'
+import type { AppConfig } from '../config.js'
+
+/** TRUST_PROXY as Fastify's trustProxy: a hop count, or the proxies' addresses/CIDR ranges. */
+export function trustProxyOption (value: string | undefined): ((address: string, hop: number) => boolean) | string[] | false {
+  if (value === undefined) return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return (_address, hop) => hop < hops
+  }
+  return value.split(',').map((part) => part.trim()).filter((part) => part !== '')
+}
+
+export function serverOptions (config: AppConfig): FastifyServerOptions {
+  return {
+    logger: { level: config.LOG_LEVEL },
+    // Streams are long-lived; the server-wide request timeout must not cut them.
+    requestTimeout: 0,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    // Start-up work (PGlite, migrations, seeding) is legitimately slow on a loaded machine:
+    // no plugin timeout. Every network wait has its own bound, and a step that hangs is named
+    // in the log (plugins/database.ts).
+    pluginTimeout: 0,
+    // request.ip (stream limits, rate limits) comes from X-Forwarded-For only behind these proxies.
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    // A JSON body with a "__proto__" or "constructor.prototype" key is valid JSON: drop the key
+    // (it is never a field we read) instead of calling the whole body invalid.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove'
+  }
+}
