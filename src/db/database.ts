@@ -11,6 +11,7 @@ import { openPglite } from './pglite.js'
 import { seedContacts } from './seed-contacts.js'
 import { pgExecutor, pgliteExecutor } from './sql-executor.js'
 import { redactUrl } from '../util/redact-url.js'
+import { asUnavailable } from './unavailable.js'
 
 export type DatabaseConfig = Pick<AppConfig, 'DATABASE_URL' | 'DATA_DIR' | 'DEMO_CONTACTS'> & Partial<Pick<AppConfig, 'DB_CONNECT_TIMEOUT_MS' | 'DB_QUERY_TIMEOUT_MS'>>
 
@@ -102,7 +103,13 @@ async function openPostgres (url: string, config: DatabaseConfig, options: OpenD
       await client.end().catch(() => {})
     }
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
-    const raw: RawReader = async <Row>({ name, text, values }: RawStatement) => (await pool.query({ name, text, values })).rows as Row[]
+    const raw: RawReader = async <Row>({ name, text, values }: RawStatement) => {
+      try {
+        return (await pool.query({ name, text, values })).rows as Row[]
+      } catch (error) {
+        throw asUnavailable(error)
+      }
+    }
     rawReaders.set(prisma, raw)
     return {
       prisma,
