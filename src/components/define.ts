@@ -11,6 +11,18 @@ export interface RenderContext {
   app: FastifyInstance
   /** The request being answered; absent when rendering outside a request (live pushes). */
   request?: FastifyRequest
+  /** Present when rendering a full page with a page stream: live components join it. */
+  page?: LivePage
+}
+
+/** The page stream of the page being rendered: every live component's channel joins it. */
+export interface LivePage {
+  /**
+   * Adds a channel to the page's one stream. lastId: the channel's newest id now (null: empty;
+   * undefined: unknown, the broker did not answer). Answers the SSE event name to swap on
+   * (sse-swap) and the channel's place in the stream's cursor.
+   */
+  join (channel: string, lastId: string | null | undefined): { event: string, index: number }
 }
 
 export interface ComponentOptions<P extends TObject> {

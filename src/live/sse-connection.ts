@@ -137,6 +137,44 @@ export class SseConnection {
     })
   }
 
+  /**
+   * Writes a shared frame (the same Buffer for every client) followed by a small text of this
+   * connection's own (e.g. "id: …\n\n" of a page stream), in one tick's writev. false when
+   * the connection is gone or was just evicted.
+   */
+  writeWithTail (shared: Buffer, tail: string): boolean {
+    if (this.closed || this.socket === null) return false
+    const queued = this.socket.writableLength
+    if (queued > 0 && queued + shared.length + tail.length > this.maxQueueBytes) {
+      this.evict()
+      return false
+    }
+    corkForThisTick(this.socket)
+    if (shared.length > 0) this.socket.write(this.wire(shared))
+    // The tail is ASCII: its length is its byte length.
+    this.socket.write(this.chunked ? `${tail.length.toString(16)}\r\n${tail}\r\n` : tail, 'latin1')
+    return true
+  }
+
+  /** writeWithTail(), reporting when it has been handed to the kernel (see writeTracked). */
+  writeWithTailTracked (shared: Buffer, tail: string): Promise<void> | null {
+    if (this.closed || this.socket === null) return null
+    const socket = this.socket
+    const queued = socket.writableLength
+    if (queued > 0 && queued + shared.length + tail.length > this.maxQueueBytes) {
+      this.evict()
+      return null
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.tracked.delete(done)) resolve()
+      }
+      this.tracked.add(done)
+      if (shared.length > 0) socket.write(this.wire(shared))
+      socket.write(this.chunked ? `${tail.length.toString(16)}\r\n${tail}\r\n` : tail, 'latin1', done)
+    })
+  }
+
   /** Drops the connection now (frees its queue at once). */
   evict (): void {
     if (this.closed) return

@@ -1,13 +1,19 @@
-// Full pages. The index page shows the click-to-load contacts table and the live
-// notifications region (rendered by their components).
+// Full pages. The index page shows the click-to-load contacts table and two live feeds, the
+// public notifications and this browser session's private ones, over the page's one stream.
 import type { FastifyInstance } from 'fastify'
 
 export default async function pages (fastify: FastifyInstance): Promise<void> {
   fastify.get('/', async (request, reply) => {
+    const hasNotifications = fastify.components.has('notification')
+    // The private feed is per browser session: start one before rendering it.
+    const session = hasNotifications ? fastify.sessions.ensure(request, reply) : undefined
+    const live = fastify.livePages.page()
     const html = await fastify.components.renderPage('index.hbs', {
       title: 'Fastify Live Components',
-      hasNotifications: fastify.components.has('notification')
-    }, request)
-    return await reply.type('text/html; charset=utf-8').send(html)
+      hasNotifications,
+      session,
+      liveStream: live.marker
+    }, request, live)
+    return await reply.type('text/html; charset=utf-8').send(live.apply(html))
   })
 }
