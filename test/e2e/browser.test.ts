@@ -67,6 +67,7 @@ test('a person uses the page in Chromium against the real service', { timeout: 1
     DEMO_PUBLISHER: 'off',
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
+    SECRET_KEYS: randomBytes(32).toString('hex'),
     CONTACTS_PAGE_SIZE: String(PAGE_SIZE),
     // Browsers reconnect half a second after a stream ends, so the restart scenario is quick.
     SSE_RETRY_MS: '500'
