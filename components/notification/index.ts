@@ -132,7 +132,10 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
     }
   }, async (request, reply) => {
     // An optional "target" (a session id) makes it a private notification of that session.
-    const { target, ...message } = (request.body ?? {}) as Record<string, unknown>
+    const body = request.body
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body)
+    const { target, ...fields } = isObject ? body as Record<string, unknown> : {}
+    const message = isObject ? fields : body
     if (target !== undefined && (typeof target !== 'string' || !SESSION_TARGET.test(target))) {
       return await sendError(request, reply, 400, 'target must be a session id (22 letters, digits, _ or -), as shown on the page')
     }
