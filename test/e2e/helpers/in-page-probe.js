@@ -14,7 +14,9 @@
   function record (element) {
     if (!element.closest('.notification-feed')) return
     const title = element.querySelector('span')
+    const region = element.closest('section')
     arrived.push({
+      feed: region && region.id ? '#' + region.id + ' .notification-feed' : '',
       title: title ? title.textContent : '',
       text: element.textContent.replace(/\s+/g, ' ').trim(),
       color: element.style.color,
