@@ -31,7 +31,7 @@ async function livePagesPlugin (fastify: FastifyInstance) {
   const streams = new PageStreams({ hub: fastify.live as LiveHub, keys, tokenTtlMs: fastify.config.LIVE_TOKEN_TTL_MS })
   fastify.decorate('livePages', {
     streams,
-    page: () => new PageChannels(streams, { stream: PAGE_STREAM_PATH, renew: PAGE_TOKEN_PATH })
+    page: () => new PageChannels(streams, { stream: PAGE_STREAM_PATH, renew: PAGE_TOKEN_PATH }, fastify.config.HTMX_VERSION)
   } satisfies LivePages)
 
   fastify.get(PAGE_STREAM_PATH, streams.handler)

@@ -22,7 +22,16 @@ export interface LivePage {
    * undefined: unknown, the broker did not answer). Answers the SSE event name to swap on
    * (sse-swap) and the channel's place in the stream's cursor.
    */
-  join (channel: string, lastId: string | null | undefined): { event: string, index: number }
+  join (channel: string, lastId: string | null | undefined): LivePageSlot
+}
+
+export interface LivePageSlot {
+  /** SSE event name of the channel on the page stream. */
+  event: string
+  /** The channel's place in the stream's cursor (data-live-index). */
+  index: number
+  /** htmx 2: the component swaps with sse-swap="{{event}}"; htmx 4 has no sse-swap (the page runtime swaps). */
+  sseSwap: boolean
 }
 
 export interface ComponentOptions<P extends TObject> {

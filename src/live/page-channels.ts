@@ -3,7 +3,7 @@
 // a signed token and each channel's newest id at render time (so nothing published between
 // render and connect is lost), plus what the page runtime (src/public/live-page.js) needs.
 import { randomBytes } from 'node:crypto'
-import type { LivePage } from '../components/define.js'
+import type { LivePage, LivePageSlot } from '../components/define.js'
 import { formatCursor } from './page-cursor.js'
 import { MAX_PAGE_CHANNELS } from './page-token.js'
 
@@ -23,9 +23,9 @@ export class PageChannels implements LivePage {
    */
   readonly marker = `data-flc-live-${randomBytes(9).toString('base64url')}`
 
-  constructor (private readonly streams: PageGrantor, private readonly paths: { stream: string, renew: string }) {}
+  constructor (private readonly streams: PageGrantor, private readonly paths: { stream: string, renew: string }, private readonly htmxVersion: '2' | '4' = '2') {}
 
-  join (channel: string, lastId: string | null | undefined): { event: string, index: number } {
+  join (channel: string, lastId: string | null | undefined): LivePageSlot {
     let entry = this.joined.get(channel)
     if (entry === undefined) {
       if (this.joined.size >= MAX_PAGE_CHANNELS) throw new Error(`A page can carry at most ${MAX_PAGE_CHANNELS} live channels`)
@@ -33,7 +33,7 @@ export class PageChannels implements LivePage {
       this.joined.set(channel, entry)
     }
     // The page stream names each channel's events after the channel itself.
-    return { event: channel, index: entry.index }
+    return { event: channel, index: entry.index, sseSwap: this.htmxVersion === '2' }
   }
 
   get channels (): string[] {
@@ -49,9 +49,10 @@ export class PageChannels implements LivePage {
     let url = `${this.paths.stream}?s=${token}`
     // An unknown position (broker did not answer) means no cursor: the stream starts live.
     if (positions.every((id) => id !== undefined)) url += `&lastEventId=${formatCursor(positions)}`
+    // htmx 2: htmx-ext-sse's sse-connect. htmx 4: its hx-sse extension's hx-sse:connect.
+    const connect = this.htmxVersion === '4' ? [`hx-sse:connect="${escapeAttribute(url)}"`] : ['hx-ext="sse"', `sse-connect="${escapeAttribute(url)}"`]
     return [
-      'hx-ext="sse"',
-      `sse-connect="${escapeAttribute(url)}"`,
+      ...connect,
       'data-live-page',
       `data-live-events="${escapeAttribute([...channels, 'reset'].join(','))}"`,
       `data-live-renew="${escapeAttribute(this.paths.renew)}"`,

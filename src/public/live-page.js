@@ -17,14 +17,23 @@
   /** A hidden tab without SharedWorker keeps its connection this long (quick tab switches). */
   const HIDDEN_GRACE_MS = 10000
 
+  const htmx = window.htmx
+  const isHtmx4 = !!htmx && String(htmx.version || '').charAt(0) === '4'
+
+  // htmx 2: sse-connect (htmx-ext-sse); htmx 4: hx-sse:connect (its hx-sse extension).
+  function connectAttribute (el) {
+    return el.hasAttribute('sse-connect') ? 'sse-connect' : 'hx-sse:connect'
+  }
+
   function setParam (el, name, value) {
-    const url = new URL(el.getAttribute('sse-connect'), window.location.href)
+    const attribute = connectAttribute(el)
+    const url = new URL(el.getAttribute(attribute), window.location.href)
     url.searchParams.set(name, value)
-    el.setAttribute('sse-connect', url.pathname + url.search)
+    el.setAttribute(attribute, url.pathname + url.search)
   }
 
   function tokenOf (el) {
-    return new URL(el.getAttribute('sse-connect'), window.location.href).searchParams.get('s') || ''
+    return new URL(el.getAttribute(connectAttribute(el)), window.location.href).searchParams.get('s') || ''
   }
 
   let worker = null
@@ -90,6 +99,8 @@
     const event = init ? new MessageEvent(name, init) : new Event(name)
     if (name === 'open' && this.onopen) this.onopen(event)
     if (name === 'error' && this.onerror) this.onerror(event)
+    // The same moments for anyone watching the page, whichever htmx runs.
+    if (name === 'open' || name === 'error') document.dispatchEvent(new CustomEvent('flc:live-' + name, { detail: { url: this.url } }))
     this._target.dispatchEvent(event)
   }
   LiveSource.prototype._fromWorker = function (m) {
@@ -165,9 +176,9 @@
     if (this._onVisibility) document.removeEventListener('visibilitychange', this._onVisibility)
   }
 
-  if (window.htmx) {
-    const original = window.htmx.createEventSource
-    window.htmx.createEventSource = function (url) {
+  if (htmx && !isHtmx4) {
+    const original = htmx.createEventSource
+    htmx.createEventSource = function (url) {
       const path = new URL(url, window.location.href).pathname
       if (path === STREAM_PATH) return new LiveSource(url)
       return original ? original(url) : new window.EventSource(url, { withCredentials: true })
@@ -232,14 +243,90 @@
     el.__flcRenewTimer = window.setTimeout(function () { renew(el) }, wait)
   }
 
-  document.addEventListener('htmx:sseError', function (event) {
+  // htmx 4: its hx-sse extension reads the page stream through fetch. The stream's fetch is
+  // answered from a LiveSource (shared by all tabs), re-framed as SSE with this tab's cursor.
+  // htmx 4 turns named events into DOM events on the stream element; they are swapped into
+  // the components of that channel here (htmx 4 has no sse-swap), with the same events around
+  // each swap as htmx-ext-sse 2 fires, so component scripts work on both.
+  function streamResponse (el, url) {
+    const names = (el.getAttribute('data-live-events') || '').split(',').filter(Boolean)
+    const encoder = new TextEncoder()
+    let source = null
+    const body = new ReadableStream({
+      start: function (controller) {
+        source = new LiveSource(url)
+        names.forEach(function (name) {
+          source.addEventListener(name, function (message) {
+            let frame = 'event: ' + name + '\n'
+            String(message.data).split('\n').forEach(function (line) { frame += 'data: ' + line + '\n' })
+            controller.enqueue(encoder.encode(frame + 'id: ' + message.lastEventId + '\n\n'))
+          })
+        })
+      },
+      cancel: function () { if (source) source.close() }
+    })
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } })
+  }
+
+  function swapInto (component, html) {
+    const style = (component.getAttribute('hx-swap') || 'innerHTML').split(' ')[0]
+    if (/^(afterbegin|beforeend|beforebegin|afterend)$/.test(style)) component.insertAdjacentHTML(style, html)
+    else if (style === 'outerHTML') component.outerHTML = html
+    else component.innerHTML = html
+    if (component.isConnected) htmx.process(component)
+  }
+
+  function deliverToComponents (el, name, detail) {
+    const info = { data: detail.data, lastEventId: detail.id }
+    if (name === 'reset') {
+      el.querySelectorAll('[data-live-reset]').forEach(function (span) {
+        span.dispatchEvent(new CustomEvent('sse:reset', { bubbles: true, detail: info }))
+      })
+      return
+    }
+    el.querySelectorAll('[data-live-channel]').forEach(function (component) {
+      if (component.getAttribute('data-live-channel') !== name) return
+      const before = new CustomEvent('htmx:sseBeforeMessage', { bubbles: true, cancelable: true, detail: info })
+      if (!component.dispatchEvent(before)) return
+      swapInto(component, detail.data)
+      component.dispatchEvent(new CustomEvent('htmx:sseMessage', { bubbles: true, detail: info }))
+    })
+  }
+
+  if (isHtmx4) {
+    // Sharing makes pausing hidden tabs needless; without SharedWorker LiveSource rests them.
+    htmx.config.sse = Object.assign({}, htmx.config.sse, { pauseOnBackground: false })
+    document.addEventListener('htmx:config:request', function (event) {
+      const ctx = event.detail && event.detail.ctx
+      const el = ctx && ctx.sourceElement
+      if (!el || !el.hasAttribute || !el.hasAttribute('data-live-page')) return
+      if (new URL(ctx.request.action, window.location.href).pathname !== STREAM_PATH) return
+      ctx.fetch = function (url) { return Promise.resolve(streamResponse(el, url)) }
+    })
+  }
+
+  function listenOnPage (el) {
+    if (!isHtmx4 || el.__flcListening) return
+    el.__flcListening = true
+    ;(el.getAttribute('data-live-events') || '').split(',').forEach(function (name) {
+      if (!name) return
+      el.addEventListener(name, function (event) {
+        if (event.target === el) deliverToComponents(el, name, event.detail || {})
+      })
+    })
+  }
+
+  document.addEventListener(isHtmx4 ? 'htmx:sse:error' : 'htmx:sseError', function (event) {
     const el = event.target
     if (!el.hasAttribute || !el.hasAttribute('data-live-page')) return
     if (Number(el.getAttribute('data-live-expires')) <= Date.now()) renew(el)
   })
 
   function init () {
-    document.querySelectorAll('[data-live-page]').forEach(schedule)
+    document.querySelectorAll('[data-live-page]').forEach(function (el) {
+      listenOnPage(el)
+      schedule(el)
+    })
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init)
   else init()

@@ -57,7 +57,7 @@ test('the page wires both feeds to one page stream (htmx SSE extension)', async 
   assert.ok(feeds.every((feed) => /hx-swap="afterbegin"/.test(feed) && !/sse-connect/.test(feed)))
   assert.match(streamUrlOf(html), /^\/live\/\?s=[^&]+&lastEventId=0-0_0-0$/, 'no message yet: both channels start from the beginning')
   assert.match(html, /\/components\/notification\/script\.js\?v=/)
-  assert.match(html, /<script src="\/static\/live-page\.js" defer><\/script>/)
+  assert.match(html, /<script src="\/static\/live-page\.js"><\/script>/)
 })
 
 test('a message published between page render and stream connect is not lost', async (t) => {

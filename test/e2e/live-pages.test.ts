@@ -35,112 +35,124 @@ function streamConnections (server: ServerProcess): number {
   return server.logs().split('\n').filter((line) => line.includes('incoming request') && line.includes('"url":"/live/?')).length
 }
 
-test('page streams in Chromium: 20 tabs over one connection, private feeds, tampered token', { timeout: 240_000 }, async (t) => {
-  const chromiumPath = requireChromium(t)
-  if (chromiumPath === undefined) return
-  const databaseUrl = await createTestDatabase(t)
-  if (databaseUrl === undefined) return
-  const redisUrl = await requireRedis(t)
-  if (redisUrl === undefined) return
-  await buildProject()
-  await seedContacts(databaseUrl, 10)
+for (const htmxVersion of ['2', '4'] as const) {
+  pageStreamScenarios(htmxVersion)
+}
 
-  const channelPrefix = `${uniqueName('flc_e2e_pages')}:`
-  const token = randomBytes(16).toString('hex')
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
-  const server = await ServerProcess.start({
-    name: 'server',
-    port,
-    env: {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      CHANNEL_PREFIX: channelPrefix,
-      NOTIFICATIONS_TOKEN: token,
-      DEMO_PUBLISHER: 'off',
-      // info: the request log counts the stream connections.
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'production',
-      SECRET_KEYS: randomBytes(32).toString('hex'),
-      CONTACTS_PAGE_SIZE: '3'
-    }
-  })
-  t.after(async () => {
-    await server.kill()
-    await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
-  })
+function pageStreamScenarios (htmxVersion: '2' | '4'): void {
+  test(`page streams in Chromium on htmx ${htmxVersion}: 20 tabs over one connection, private feeds, tampered token`, { timeout: 240_000 }, async (t) => {
+    const chromiumPath = requireChromium(t)
+    if (chromiumPath === undefined) return
+    const databaseUrl = await createTestDatabase(t)
+    if (databaseUrl === undefined) return
+    const redisUrl = await requireRedis(t)
+    if (redisUrl === undefined) return
+    await buildProject()
+    await seedContacts(databaseUrl, 10)
 
-  const first = await launchChromium(t, chromiumPath)
-  const watch = await PageWatch.attach(first.context, first.page, origin)
-  const tabs: Page[] = [first.page]
-  for (let i = 1; i < TABS; i++) tabs.push(await first.context.newPage())
-
-  await t.test(`1. ${TABS} tabs load, share one stream, show each notification once in both feeds`, async () => {
-    for (const [i, tab] of tabs.entries()) {
-      await tab.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
-      await waitInPage(tab, 'probe.rows().length === 3 && probe.stream().opens >= 1', WAIT_MS, `tab ${i + 1} loaded and joined the stream`)
-    }
-    assert.equal(streamConnections(server), 1, 'one stream connection for all tabs')
-    const session = await first.page.textContent('[data-session-id]')
-    assert.ok(session !== null && /^[A-Za-z0-9_-]{22}$/.test(session), `the page shows its session id: ${session}`)
-
-    const everyone = notification('Hello all tabs', 'public, once per tab', 'green')
-    const mine = notification('Only this browser', 'private, once per tab', 'purple')
-    await postNotification(origin, token, everyone)
-    const response = await fetch(`${origin}/notifications`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ ...mine, target: session })
+    const channelPrefix = `${uniqueName('flc_e2e_pages')}:`
+    const token = randomBytes(16).toString('hex')
+    const port = await freePort()
+    const origin = `http://127.0.0.1:${port}`
+    const server = await ServerProcess.start({
+      name: 'server',
+      port,
+      env: {
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        CHANNEL_PREFIX: channelPrefix,
+        NOTIFICATIONS_TOKEN: token,
+        DEMO_PUBLISHER: 'off',
+        // info: the request log counts the stream connections.
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'production',
+        SECRET_KEYS: randomBytes(32).toString('hex'),
+        CONTACTS_PAGE_SIZE: '3',
+        HTMX_VERSION: htmxVersion
+      }
     })
-    assert.equal(response.status, 202, await response.text())
-    for (const [i, tab] of tabs.entries()) {
-      await waitForTitle(tab, mine.title)
-      await waitForTitle(tab, everyone.title)
-      assert.deepEqual(await titlesIn(tab, 'public'), [everyone.title], `tab ${i + 1}: public feed`)
-      assert.deepEqual(await titlesIn(tab, 'private'), [mine.title], `tab ${i + 1}: private feed`)
-    }
-    // Page and htmx requests are not starved: the last tab still loads more contacts.
-    const last = tabs[TABS - 1] as Page
-    await last.getByRole('button', { name: 'Load more...' }).click()
-    await waitInPage(last, 'probe.rows().length === 6 && !probe.busy()', WAIT_MS, '"Load more..." in the last tab')
-    assert.equal(streamConnections(server), 1, 'still one stream connection')
-    assert.deepEqual(watch.problems(), [])
-  })
+    t.after(async () => {
+      await server.kill()
+      await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
+    })
 
-  await t.test('2. another browser session never sees this one\'s private notifications', async () => {
-    const other = await launchChromium(t, chromiumPath)
-    await PageWatch.attach(other.context, other.page, origin)
-    await other.page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
-    await waitInPage(other.page, 'probe.stream().opens >= 1', WAIT_MS, 'the other browser joined its stream')
-    const mySession = await first.page.textContent('[data-session-id]')
-    const otherSession = await other.page.textContent('[data-session-id]')
-    assert.notEqual(mySession, otherSession)
+    const first = await launchChromium(t, chromiumPath)
+    const watch = await PageWatch.attach(first.context, first.page, origin)
+    const tabs: Page[] = [first.page]
+    for (let i = 1; i < TABS; i++) tabs.push(await first.context.newPage())
 
-    const secret = notification('Secret for the first browser', 'nobody else', 'red')
-    const forOther = notification('For the other browser', 'only there', 'blue')
-    for (const [message, target] of [[secret, mySession], [forOther, otherSession]] as const) {
+    await t.test(`1. ${TABS} tabs load, share one stream, show each notification once in both feeds`, async () => {
+      for (const [i, tab] of tabs.entries()) {
+        // Each tab is looked at once, as a person opening it would.
+        await tab.bringToFront()
+        await tab.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
+        await waitInPage(tab, 'probe.rows().length === 3 && probe.stream().opens >= 1', WAIT_MS, `tab ${i + 1} loaded and joined the stream`)
+      }
+      assert.equal(streamConnections(server), 1, 'one stream connection for all tabs')
+      assert.equal(await first.page.evaluate('window.htmx.version.charAt(0)'), htmxVersion)
+      const session = await first.page.textContent('[data-session-id]')
+      assert.ok(session !== null && /^[A-Za-z0-9_-]{22}$/.test(session), `the page shows its session id: ${session}`)
+
+      const everyone = notification('Hello all tabs', 'public, once per tab', 'green')
+      const mine = notification('Only this browser', 'private, once per tab', 'purple')
+      await postNotification(origin, token, everyone)
       const response = await fetch(`${origin}/notifications`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ ...message, target })
+        body: JSON.stringify({ ...mine, target: session })
       })
-      assert.equal(response.status, 202)
-    }
-    const after = notification('Public after the secrets', 'everyone', 'black')
-    await postNotification(origin, token, after)
-    await waitForTitle(other.page, after.title)
-    await waitForTitle(other.page, forOther.title)
-    await waitForTitle(first.page, after.title)
-    await waitForTitle(first.page, secret.title)
-    assert.deepEqual(await titlesIn(other.page, 'private'), [forOther.title])
-    assert.ok(!(await titlesIn(other.page, 'public')).includes(secret.title))
-    assert.ok(!(await titlesIn(first.page, 'private')).includes(forOther.title))
-  })
+      assert.equal(response.status, 202, await response.text())
+      for (const [i, tab] of tabs.entries()) {
+        await tab.bringToFront()
+        await waitForTitle(tab, mine.title)
+        await waitForTitle(tab, everyone.title)
+        assert.deepEqual(await titlesIn(tab, 'public'), [everyone.title], `tab ${i + 1}: public feed`)
+        assert.deepEqual(await titlesIn(tab, 'private'), [mine.title], `tab ${i + 1}: private feed`)
+      }
+      // Page and htmx requests are not starved: the last tab still loads more contacts.
+      const last = tabs[TABS - 1] as Page
+      await last.bringToFront()
+      await last.getByRole('button', { name: 'Load more...' }).click()
+      await waitInPage(last, 'probe.rows().length === 6 && !probe.busy()', WAIT_MS, '"Load more..." in the last tab')
+      assert.equal(streamConnections(server), 1, 'still one stream connection')
+      assert.deepEqual(watch.problems(), [])
+    })
 
-  await t.test('3. a tampered token is refused and reads nothing', async () => {
-    const connect = await first.page.getAttribute('[data-live-page]', 'sse-connect')
-    assert.ok(connect !== null)
-    const status = await first.page.evaluate(`(async () => {
+    await t.test('2. another browser session never sees this one\'s private notifications', async () => {
+      const other = await launchChromium(t, chromiumPath)
+      await PageWatch.attach(other.context, other.page, origin)
+      await other.page.bringToFront()
+      await other.page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
+      await waitInPage(other.page, 'probe.stream().opens >= 1', WAIT_MS, 'the other browser joined its stream')
+      const mySession = await first.page.textContent('[data-session-id]')
+      const otherSession = await other.page.textContent('[data-session-id]')
+      assert.notEqual(mySession, otherSession)
+
+      const secret = notification('Secret for the first browser', 'nobody else', 'red')
+      const forOther = notification('For the other browser', 'only there', 'blue')
+      for (const [message, target] of [[secret, mySession], [forOther, otherSession]] as const) {
+        const response = await fetch(`${origin}/notifications`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ ...message, target })
+        })
+        assert.equal(response.status, 202)
+      }
+      const after = notification('Public after the secrets', 'everyone', 'black')
+      await postNotification(origin, token, after)
+      await waitForTitle(other.page, after.title)
+      await waitForTitle(other.page, forOther.title)
+      await waitForTitle(first.page, after.title)
+      await waitForTitle(first.page, secret.title)
+      assert.deepEqual(await titlesIn(other.page, 'private'), [forOther.title])
+      assert.ok(!(await titlesIn(other.page, 'public')).includes(secret.title))
+      assert.ok(!(await titlesIn(first.page, 'private')).includes(forOther.title))
+    })
+
+    await t.test('3. a tampered token is refused and reads nothing', async () => {
+      const connect = await first.page.getAttribute('[data-live-page]', htmxVersion === '4' ? 'hx-sse:connect' : 'sse-connect')
+      assert.ok(connect !== null)
+      const status = await first.page.evaluate(`(async () => {
       const url = new URL(${JSON.stringify(connect)}, location.href)
       const token = url.searchParams.get('s')
       const [body, mac] = token.split('.')
@@ -151,7 +163,8 @@ test('page streams in Chromium: 20 tabs over one connection, private feeds, tamp
       const response = await fetch(url, { headers: { Accept: 'text/event-stream' } })
       return [response.status, await response.text()]
     })()`) as [number, string]
-    assert.equal(status[0], 403)
-    assert.match(status[1], /not signed by this server/)
+      assert.equal(status[0], 403)
+      assert.match(status[1], /not signed by this server/)
+    })
   })
-})
+}

@@ -35,8 +35,10 @@
     }
   }).observe(document, { childList: true, subtree: true })
 
-  document.addEventListener('htmx:sseOpen', function () { stream.opens++ })
-  document.addEventListener('htmx:sseError', function () { stream.errors++ })
+  // The page stream runtime (live-page.js) reports its connection's opens and errors, the
+  // same on htmx 2 and htmx 4, shared by tabs or not.
+  document.addEventListener('flc:live-open', function () { stream.opens++ })
+  document.addEventListener('flc:live-error', function () { stream.errors++ })
 
   function cells (row) {
     return Array.prototype.map.call(row.querySelectorAll('td'), function (td) {
