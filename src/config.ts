@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
   DEMO_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 3000, description: 'an integer from 100 to 3600000' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' }),
   SECRET_KEYS: Type.Optional(Type.String({ pattern: '^[^,]{32,}(,[^,]{32,})*$', description: 'one or more comma-separated secrets of at least 32 characters each (the first signs, all verify)' })),
+  TLS_CERT: Type.Optional(Type.String({ minLength: 1, description: 'the path of a PEM certificate (chain); with TLS_KEY the service speaks HTTPS with HTTP/2 and HTTP/1.1 (ALPN)' })),
+  TLS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'the path of the PEM private key of TLS_CERT' })),
   HTMX_VERSION: Type.Union([Type.Literal('2'), Type.Literal('4')], { default: '2', description: '2 (htmx 2 with htmx-ext-sse) or 4 (htmx 4 with its hx-sse extension)' }),
   LIVE_TOKEN_TTL_MS: Type.Integer({ minimum: 1000, maximum: 604_800_000, default: 3_600_000, description: 'an integer from 1000 to 604800000 (how long a page stream token stays valid before the page renews it)' })
 })
