@@ -4,7 +4,8 @@
 //      connection for all of them (SharedWorker), every tab shows each notification exactly
 //      once in both feeds, and "Load more..." still works in the 20th tab;
 //   2. a second browser (its own session) never sees the first one's private notifications;
-//   3. a tampered stream token is refused (403) and reads nothing.
+//   3. a tampered stream token is refused (403) and reads nothing;
+//   4. without SharedWorker a tab streams on its own connection (the documented fallback).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -165,6 +166,20 @@ function pageStreamScenarios (htmxVersion: '2' | '4'): void {
     })()`) as [number, string]
       assert.equal(status[0], 403)
       assert.match(status[1], /not signed by this server/)
+    })
+
+    await t.test('4. a browser without SharedWorker streams from the tab itself, each message once', async () => {
+      const plain = await launchChromium(t, chromiumPath)
+      await plain.context.addInitScript({ content: 'window.SharedWorker = undefined' })
+      await PageWatch.attach(plain.context, plain.page, origin)
+      const before = streamConnections(server)
+      await plain.page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
+      await waitInPage(plain.page, 'probe.stream().opens >= 1', WAIT_MS, 'the tab opened its own stream')
+      assert.equal(streamConnections(server), before + 1, 'the tab holds a connection of its own')
+      const message = notification('Without a shared worker', 'straight to the tab', 'gray')
+      await postNotification(origin, token, message)
+      await waitForTitle(plain.page, message.title)
+      assert.deepEqual((await titlesIn(plain.page, 'public')).filter((title) => title === message.title), [message.title])
     })
   })
 }
