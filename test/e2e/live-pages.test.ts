@@ -183,3 +183,66 @@ function pageStreamScenarios (htmxVersion: '2' | '4'): void {
     })
   })
 }
+
+for (const htmxVersion of ['2', '4'] as const) {
+  test(`an open page renews its stream token before it expires (htmx ${htmxVersion})`, { timeout: 120_000 }, async (t) => {
+    const chromiumPath = requireChromium(t)
+    if (chromiumPath === undefined) return
+    const redisUrl = await requireRedis(t)
+    if (redisUrl === undefined) return
+    await buildProject()
+    const channelPrefix = `${uniqueName('flc_e2e_renew')}:`
+    const token = randomBytes(16).toString('hex')
+    const port = await freePort()
+    const origin = `http://127.0.0.1:${port}`
+    const server = await ServerProcess.start({
+      name: 'server',
+      port,
+      env: {
+        DATA_DIR: 'memory://',
+        DEMO_CONTACTS: '3',
+        REDIS_URL: redisUrl,
+        CHANNEL_PREFIX: channelPrefix,
+        NOTIFICATIONS_TOKEN: token,
+        DEMO_PUBLISHER: 'off',
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+        SECRET_KEYS: randomBytes(32).toString('hex'),
+        // The shortest lifetime allowed: the page renews after 80% of it.
+        LIVE_TOKEN_TTL_MS: '1000',
+        HTMX_VERSION: htmxVersion
+      }
+    })
+    t.after(async () => {
+      await server.kill()
+      await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
+    })
+    const { context, page } = await launchChromium(t, chromiumPath)
+    const watch = await PageWatch.attach(context, page, origin)
+    await page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
+    await waitInPage(page, 'probe.stream().opens >= 1', WAIT_MS, 'the page joined its stream')
+    const attribute = htmxVersion === '4' ? 'hx-sse:connect' : 'sse-connect'
+    const tokenNow = async (): Promise<string> => new URL(await page.getAttribute('[data-live-page]', attribute) ?? '', origin).searchParams.get('s') ?? ''
+    const first = await tokenNow()
+    // Renewed at least twice: the page keeps renewing, not once.
+    let renewed = first
+    for (let round = 0; round < 2; round++) {
+      const previous = renewed
+      const expression = `new URL(document.querySelector('[data-live-page]').getAttribute(${JSON.stringify(attribute)}), location.href).searchParams.get('s') !== ${JSON.stringify(previous)}`
+      await page.waitForFunction(expression, undefined, { timeout: WAIT_MS, polling: 50 })
+      renewed = await tokenNow()
+    }
+    const [expired, fresh] = await Promise.all([first, renewed].map(async (s) => {
+      const response = await fetch(`${origin}/live/?s=${s}`, { headers: { Accept: 'text/event-stream' }, signal: AbortSignal.timeout(5000) })
+      await response.body?.cancel()
+      return response.status
+    }))
+    assert.equal(expired, 403, 'the token the page was rendered with has expired')
+    assert.equal(fresh, 200, 'the renewed token opens the stream')
+    // The open stream still delivers.
+    const message = notification('After renewals', 'still live', 'green')
+    await postNotification(origin, token, message)
+    await waitForTitle(page, message.title)
+    assert.deepEqual(watch.problems(), [])
+  })
+}
