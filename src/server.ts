@@ -1,7 +1,7 @@
 // The only place that listens. Reads the configuration, starts the app, and shuts down
 // gracefully on SIGTERM/SIGINT: live streams end (clients reconnect and replay), in-flight
 // requests finish, then Redis and the database close.
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { readFileSync } from 'node:fs'
 import { ConfigError, loadConfig, type AppConfig } from './config.js'
@@ -45,11 +45,26 @@ function readTls ({ TLS_CERT, TLS_KEY }: AppConfig): { cert: Buffer, key: Buffer
   return { cert: read('TLS_CERT', TLS_CERT), key: read('TLS_KEY', TLS_KEY) }
 }
 
+/**
+ * The request as logged: a page stream's URL carries its signed token (?s=…), a capability
+ * to read the page's channels until it expires, so logs keep only that it was there.
+ */
+function redactedRequest (req: FastifyRequest): { method?: string, url?: string, host?: string, remoteAddress?: string, remotePort?: number } {
+  return {
+    method: req.method,
+    url: req.url.replace(/([?&]s=)[^&]*/, '$1[redacted]'),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort
+  }
+}
+
 const config = readConfig()
 const tls = readTls(config)
 
 const common = {
-  logger: { level: config.LOG_LEVEL },
+  // Fastify hands its request object to the req serializer (the type says the raw one).
+  logger: { level: config.LOG_LEVEL, serializers: { req: redactedRequest as unknown as (req: unknown) => Record<string, unknown> } },
   // Streams are long-lived; the server-wide request timeout must not cut them.
   requestTimeout: 0,
   forceCloseConnections: 'idle' as const,
