@@ -19,6 +19,8 @@ export const CONTENT_SECURITY_POLICY = {
   // The page's icon is "data:," (no favicon request).
   imgSrc: ["'self'", 'data:'],
   connectSrc: ["'self'"],
+  // The page stream's SharedWorker (one stream per browser, shared by its tabs).
+  workerSrc: ["'self'"],
   fontSrc: ["'self'"],
   objectSrc: ["'none'"],
   baseUri: ["'self'"],

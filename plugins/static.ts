@@ -17,6 +17,12 @@ export const VENDOR_FILES: Record<string, string> = {
   'htmx-ext-sse.min.js': join(packageDir('htmx-ext-sse'), 'dist', 'sse.min.js')
 }
 
+/** HTMX_VERSION=4: the same URLs serve htmx 4 and its own SSE extension (package alias htmx4). */
+export const VENDOR_FILES_HTMX4: Record<string, string> = {
+  'htmx.min.js': join(packageDir('htmx4'), 'dist', 'htmx.min.js'),
+  'htmx-ext-sse.min.js': join(packageDir('htmx4'), 'dist', 'ext', 'hx-sse.min.js')
+}
+
 async function staticPlugin (fastify: FastifyInstance) {
   const production = fastify.config.NODE_ENV === 'production'
   await fastify.register(fastifyStatic, {
@@ -26,7 +32,8 @@ async function staticPlugin (fastify: FastifyInstance) {
     maxAge: 0
   })
 
-  for (const [file, path] of Object.entries(VENDOR_FILES)) {
+  const vendor = fastify.config.HTMX_VERSION === '4' ? VENDOR_FILES_HTMX4 : VENDOR_FILES
+  for (const [file, path] of Object.entries(vendor)) {
     fastify.get(`/static/vendor/${file}`, (_request, reply) => {
       // Unversioned URL: revalidated on each use (a 304 while the package is unchanged).
       return reply.header('Cache-Control', 'no-cache')

@@ -33,7 +33,11 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, pattern: '^[0-9A-Fa-f.:/, ]+$|^[1-9][0-9]?$', description: 'a hop count (1-99) or a comma-separated list of proxy IP addresses/CIDR ranges whose X-Forwarded-For is believed (unset: none)' })),
   RATE_LIMIT_PUBLISH_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (POST /notifications per client address per minute)' }),
   RATE_LIMIT_STREAM_OPENS_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (stream opens per client address per minute)' }),
-  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' })
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' }),
+  TLS_CERT: Type.Optional(Type.String({ minLength: 1, description: 'the path of a PEM certificate (chain); with TLS_KEY the service speaks HTTPS with HTTP/2 and HTTP/1.1 (ALPN)' })),
+  TLS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'the path of the PEM private key of TLS_CERT' })),
+  HTMX_VERSION: Type.Union([Type.Literal('2'), Type.Literal('4')], { default: '2', description: '2 (htmx 2 with htmx-ext-sse) or 4 (htmx 4 with its hx-sse extension)' }),
+  LIVE_TOKEN_TTL_MS: Type.Integer({ minimum: 1000, maximum: 604_800_000, default: 3_600_000, description: 'an integer from 1000 to 604800000 (how long a page stream token stays valid before the page renews it)' })
 })
 
 export type AppConfig = Static<typeof ConfigSchema>

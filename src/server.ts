@@ -1,8 +1,10 @@
 // The only place that listens. Reads the configuration, starts the app, and shuts down
 // gracefully on SIGTERM/SIGINT: live streams end (clients reconnect and replay), in-flight
 // requests finish, then Redis and the database close.
-import Fastify from 'fastify'
+import Fastify, { type FastifyHttp2SecureOptions, type FastifyInstance } from 'fastify'
+import type { Http2SecureServer } from 'node:http2'
 import closeWithGrace from 'close-with-grace'
+import { readFileSync } from 'node:fs'
 import { ConfigError, loadConfig, type AppConfig } from './config.js'
 import app from './app.js'
 import { serverOptions } from './http/server-options.js'
@@ -27,9 +29,32 @@ function startFailure (error: NodeJS.ErrnoException): string {
   return error.message
 }
 
-const config = readConfig()
+/** TLS_CERT + TLS_KEY: the certificate and key, read now so a bad path stops start-up with its name. */
+function readTls ({ TLS_CERT, TLS_KEY }: AppConfig): { cert: Buffer, key: Buffer } | undefined {
+  if (TLS_CERT === undefined && TLS_KEY === undefined) return undefined
+  if (TLS_CERT === undefined || TLS_KEY === undefined) {
+    process.stderr.write(`Invalid configuration: set both TLS_CERT and TLS_KEY (only ${TLS_CERT === undefined ? 'TLS_KEY' : 'TLS_CERT'} is set)\n`)
+    process.exit(2)
+  }
+  const read = (name: string, path: string): Buffer => {
+    try {
+      return readFileSync(path)
+    } catch (error) {
+      process.stderr.write(`Invalid configuration: ${name}=${JSON.stringify(path)} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`)
+      process.exit(2)
+    }
+  }
+  return { cert: read('TLS_CERT', TLS_CERT), key: read('TLS_KEY', TLS_KEY) }
+}
 
-const server = Fastify(serverOptions(config))
+const config = readConfig()
+const tls = readTls(config)
+
+// With a certificate: HTTPS, HTTP/2 for browsers that offer it (no 6-connection limit per
+// host), HTTP/1.1 for the others (ALPN). The app itself is the same on both.
+const server = (tls === undefined
+  ? Fastify(serverOptions(config))
+  : Fastify({ ...serverOptions(config), http2: true, https: { allowHTTP1: true, ...tls } } as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance
 
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
@@ -44,7 +69,7 @@ try {
   const address = server.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.PORT
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`
+  const url = `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}/`
   server.log.info({ url }, 'Fastify Live Components is ready')
   process.stdout.write(`\n  Fastify Live Components is running at ${url}\n\n`)
 } catch (error) {

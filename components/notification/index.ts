@@ -11,10 +11,10 @@ import { MAX_MESSAGE_BYTES } from './validate.js'
 import { sendError } from '../../src/http/errors.js'
 import { drop } from '../../src/live/render-outcome.js'
 import { withTimeout } from '../../src/util/timeout.js'
-import { checkNotification, parseNotification, publishedFields, randomNotification } from './message.js'
-import { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT } from './channel.js'
+import { checkNotification, parseNotification, publishedFields, randomNotification, type Notification } from './message.js'
+import { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT, PRIVATE_NOTIFICATIONS, privateNotificationChannel } from './channel.js'
 
-export { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT }
+export { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT, PRIVATE_NOTIFICATIONS, privateNotificationChannel }
 
 export const STREAM_PATH = '/notification/'
 
@@ -24,14 +24,40 @@ export const LAST_ID_TIMEOUT_MS = 500
 
 export const NotificationFeedProps = Type.Object({
   /** How many notifications stay visible, newest first. */
-  max: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 }))
+  max: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+  /** "public": everyone's feed. "session": this browser session's private feed (needs a page stream). */
+  audience: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('session')]))
 }, { additionalProperties: false })
+
+async function lastIdOrUndefined (app: FastifyInstance, channel: string): Promise<string | null | undefined> {
+  try {
+    return await withTimeout(app.live.lastId(channel), LAST_ID_TIMEOUT_MS, 'the broker')
+  } catch (error) {
+    app.log.warn({ err: { message: (error as Error).message }, channel }, 'notification feed rendered without a last id: the broker is unavailable')
+    return undefined
+  }
+}
 
 export const notification = defineComponent({
   name: 'notification',
   dir: sourceDirOf(import.meta.url),
   props: NotificationFeedProps,
-  async data ({ max }, { app }) {
+  async data ({ max, audience }, { app, request, page }) {
+    const visible = max ?? DEFAULT_VISIBLE
+    if (page !== undefined) {
+      // On a page stream: the feed joins the page's one connection with its channel's newest
+      // id, so nothing published between render and connect is lost.
+      const isPrivate = audience === 'session'
+      let channel = NOTIFICATION_CHANNEL
+      if (isPrivate) {
+        const session = request === undefined ? undefined : app.sessions.current(request)
+        if (session === undefined) throw new Error('The private notification feed needs a browser session: call fastify.sessions.ensure(request, reply) before rendering the page')
+        channel = privateNotificationChannel(session)
+      }
+      const joined = page.join(channel, await lastIdOrUndefined(app, channel))
+      return { max: visible, page: joined, isPrivate }
+    }
+    if (audience === 'session') throw new Error('The private notification feed only renders on a page with a page stream (components.renderPage with livePages.page())')
     // The stream starts after the last message that existed when this page was rendered, so
     // nothing published between render and connect is lost. "0-0" = everything from now on.
     // If the broker cannot say (Redis down), the page still renders; its feed starts live.
@@ -42,9 +68,18 @@ export const notification = defineComponent({
     } catch (error) {
       app.log.warn({ err: { message: (error as Error).message } }, 'notification feed rendered without a last id: the broker is unavailable')
     }
-    return { max: max ?? DEFAULT_VISIBLE, streamUrl }
+    return { max: visible, streamUrl }
   }
 })
+
+const SESSION_TARGET = /^[A-Za-z0-9_-]{22}$/
+
+/** Publishes a notification only the pages of one browser session receive (and replay). */
+export async function publishPrivateNotification (app: FastifyInstance, session: string, value: Notification): Promise<string> {
+  const checked = checkNotification(value)
+  if (!checked.ok) throw new TypeError(`Invalid notification: ${checked.detail}`)
+  return await app.broker.publish(privateNotificationChannel(session), JSON.stringify(checked.value))
+}
 
 function bearerToken (request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
@@ -62,15 +97,19 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
   fastify.components.register(notification)
   const renderMessage = fastify.components.template(notification, 'message.hbs')
 
-  const stream = fastify.live.channel({
-    channel: NOTIFICATION_CHANNEL,
+  // Validated and rendered once per message per process, whoever published it.
+  const render = (payload: string) => {
+    const parsed = parseNotification(payload)
+    // trimEnd: the template's final newline would become an empty trailing data: line.
+    return parsed.ok ? renderMessage(parsed.value).trimEnd() : drop(parsed.reason, parsed.detail)
+  }
+  const stream = fastify.live.channel({ channel: NOTIFICATION_CHANNEL, event: NOTIFICATION_EVENT, render })
+  // One private channel per browser session; only that session's pages may read it.
+  fastify.livePages.streams.family({
+    prefix: PRIVATE_NOTIFICATIONS,
     event: NOTIFICATION_EVENT,
-    // Validated and rendered once per message per process, whoever published it.
-    render (payload: string) {
-      const parsed = parseNotification(payload)
-      // trimEnd: the template's final newline would become an empty trailing data: line.
-      return parsed.ok ? renderMessage(parsed.value).trimEnd() : drop(parsed.reason, parsed.detail)
-    }
+    render,
+    authorize: (key, request) => fastify.sessions.current(request) === key
   })
 
   fastify.get(STREAM_PATH, { config: { rateLimit: fastify.rateLimits.streams } }, stream.handler)
@@ -93,18 +132,34 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
       }
     }
   }, async (request, reply) => {
-    const checked = checkNotification(request.body)
+    // An optional "target" (a session id) makes it a private notification of that session.
+    const body = request.body
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body)
+    const { target, ...fields } = isObject ? body as Record<string, unknown> : {}
+    const message = isObject ? fields : body
+    if (target !== undefined && (typeof target !== 'string' || !SESSION_TARGET.test(target))) {
+      return await sendError(request, reply, 400, 'target must be a session id (22 letters, digits, _ or -), as shown on the page', 'FLC_INVALID_NOTIFICATION')
+    }
+    const checked = checkNotification(message)
     if (!checked.ok) return await sendError(request, reply, 400, checked.detail, 'FLC_INVALID_NOTIFICATION')
-    const id = await fastify.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify(publishedFields(checked.value)))
+    const channel = target === undefined ? NOTIFICATION_CHANNEL : privateNotificationChannel(target)
+    const id = await fastify.broker.publish(channel, JSON.stringify(publishedFields(checked.value)))
     return await reply.code(202).send({ id })
   })
 
   // Demo publisher: makes the page come alive without Redis or a publisher script.
   const demo = fastify.config.DEMO_PUBLISHER
   if (demo === 'on' || (demo === 'auto' && fastify.config.REDIS_URL === undefined)) {
+    let ticks = 0
     const timer = setInterval(() => {
       fastify.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify(randomNotification()))
         .catch((error: unknown) => fastify.log.warn({ err: error }, 'demo publisher could not publish'))
+      // Every third tick, a private note to each session that has a page open.
+      if (++ticks % 3 !== 0) return
+      for (const session of fastify.livePages.streams.activeKeys(PRIVATE_NOTIFICATIONS)) {
+        publishPrivateNotification(fastify, session, { ...randomNotification(), title: 'Just for you', color: 'purple' })
+          .catch((error: unknown) => fastify.log.warn({ err: error }, 'demo publisher could not publish'))
+      }
     }, fastify.config.DEMO_PUBLISH_INTERVAL_MS)
     timer.unref()
     fastify.addHook('onClose', async () => clearInterval(timer))

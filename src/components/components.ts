@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TObject } from '@sinclair/typebox'
-import type { Component, RenderContext } from './define.js'
+import type { Component, LivePage, RenderContext } from './define.js'
 import { ComponentRegistry } from './registry.js'
 import { ComponentRenderer, registerComponentHelpers, type RenderedFragment } from './renderer.js'
 import { TemplateCache } from './templates.js'
@@ -69,8 +69,11 @@ export class Components {
   }
 
   /** Renders a page template through @fastify/view, resolving components and their assets. */
-  async renderPage (page: string, data: object, request?: FastifyRequest): Promise<string> {
-    const rendered = await this.#renderer.renderPage((d) => this.app.view(page, d), data, this.#context(request))
+  /** livePage: the page's stream, which the live components on the page join. */
+  async renderPage (page: string, data: object, request?: FastifyRequest, livePage?: LivePage): Promise<string> {
+    const ctx = this.#context(request)
+    if (livePage !== undefined) ctx.page = livePage
+    const rendered = await this.#renderer.renderPage((d) => this.app.view(page, d), data, ctx)
     return rendered.html
   }
 

@@ -11,6 +11,27 @@ export interface RenderContext {
   app: FastifyInstance
   /** The request being answered; absent when rendering outside a request (live pushes). */
   request?: FastifyRequest
+  /** Present when rendering a full page with a page stream: live components join it. */
+  page?: LivePage
+}
+
+/** The page stream of the page being rendered: every live component's channel joins it. */
+export interface LivePage {
+  /**
+   * Adds a channel to the page's one stream. lastId: the channel's newest id now (null: empty;
+   * undefined: unknown, the broker did not answer). Answers the SSE event name to swap on
+   * (sse-swap) and the channel's place in the stream's cursor.
+   */
+  join (channel: string, lastId: string | null | undefined): LivePageSlot
+}
+
+export interface LivePageSlot {
+  /** SSE event name of the channel on the page stream. */
+  event: string
+  /** The channel's place in the stream's cursor (data-live-index). */
+  index: number
+  /** htmx 2: the component swaps with sse-swap="{{event}}"; htmx 4 has no sse-swap (the page runtime swaps). */
+  sseSwap: boolean
 }
 
 export interface ComponentOptions<P extends TObject> {

@@ -1,5 +1,5 @@
 // Options of the Fastify server, shared by src/server.ts and the test apps so both behave alike.
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { AppConfig } from '../config.js'
 
 /** TRUST_PROXY as Fastify's trustProxy: a hop count, or the proxies' addresses/CIDR ranges. */
@@ -12,9 +12,24 @@ export function trustProxyOption (value: string | undefined): ((address: string,
   return value.split(',').map((part) => part.trim()).filter((part) => part !== '')
 }
 
+/**
+ * The request as logged: a page stream's URL carries its signed token (?s=…), a capability
+ * to read the page's channels until it expires, so logs keep only that it was there.
+ */
+function redactedRequest (req: FastifyRequest): { method?: string, url?: string, host?: string, remoteAddress?: string, remotePort?: number } {
+  return {
+    method: req.method,
+    url: req.url.replace(/([?&]s=)[^&]*/, '$1[redacted]'),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort
+  }
+}
+
 export function serverOptions (config: AppConfig): FastifyServerOptions {
   return {
-    logger: { level: config.LOG_LEVEL },
+    // Fastify hands its request object to the req serializer (the type says the raw one).
+    logger: { level: config.LOG_LEVEL, serializers: { req: redactedRequest as unknown as (req: unknown) => Record<string, unknown> } },
     // Streams are long-lived; the server-wide request timeout must not cut them.
     requestTimeout: 0,
     forceCloseConnections: 'idle',

@@ -84,6 +84,14 @@ class ChannelClient {
   constructor (readonly connection: SseConnection) {}
 }
 
+/**
+ * Another consumer of the channel's dispatch (a page stream connection carrying this channel
+ * among others): gets each message's encoded frame (null: render rejected it) in id order.
+ */
+export interface ChannelMember {
+  deliver (id: string, frame: Buffer | null): void
+}
+
 function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
@@ -116,6 +124,7 @@ export class LiveChannelHub implements LiveChannel {
   private readonly resetEvent: string
   private readonly render: LiveRender
   private readonly clients = new Set<ChannelClient>()
+  private readonly members = new Set<ChannelMember>()
   private readonly cache: FrameCache
   /** Newest id dispatched to clients (or the channel's newest id when the subscription began). */
   private lastDispatchedId: string | null = null
@@ -230,6 +239,29 @@ export class LiveChannelHub implements LiveChannel {
     }
   }
 
+  /** Newest id dispatched: a member added now receives everything after it. */
+  get seam (): string | null {
+    return this.lastDispatchedId
+  }
+
+  /** Connected browsers plus page stream members. */
+  get audience (): number {
+    return this.clients.size + this.members.size
+  }
+
+  addMember (member: ChannelMember): void {
+    this.members.add(member)
+  }
+
+  removeMember (member: ChannelMember): void {
+    this.members.delete(member)
+  }
+
+  /** The encoded frame of a message (for a member's replay), or null when render rejected it. */
+  frame (message: BrokerMessage): Buffer | null | Promise<Buffer | null> {
+    return this.frameFor(message)
+  }
+
   /** Ends the broker subscription (app close). */
   async stop (): Promise<void> {
     const unsubscribe = this.unsubscribe
@@ -330,6 +362,7 @@ export class LiveChannelHub implements LiveChannel {
         this.counters.delivered++
       }
     }
+    for (const member of this.members) member.deliver(id, frame)
   }
 
   /** Writes a frame unless this client already has that id; true when written. */

@@ -112,6 +112,12 @@ export class LiveHub implements Live, ChannelHost {
     await Promise.all([...this.channels.values()].map((channel) => channel.subscribed()))
   }
 
+  /** The declared channel of that name (the first one declared, when several events share it). */
+  declared (channel: string): LiveChannelHub | undefined {
+    for (const hub of this.channels.values()) if (hub.channel === channel) return hub
+    return undefined
+  }
+
   lastId (channel: string): Promise<string | null> {
     return this.broker.lastId(channel)
   }

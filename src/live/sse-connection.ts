@@ -3,7 +3,7 @@
 // reconnect with Last-Event-ID and replay from history) instead of slowing others or growing
 // server memory.
 import type { ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { encodeRetry } from './sse-frame.js'
 
 export const SSE_HEADERS = {
@@ -14,6 +14,9 @@ export const SSE_HEADERS = {
   // nginx: do not buffer this response.
   'X-Accel-Buffering': 'no'
 } as const
+
+// HTTP/2 forbids connection-specific headers (Node refuses to send them).
+const { Connection: _connection, ...SSE_HEADERS_HTTP2 } = SSE_HEADERS
 
 export type CloseReason = 'disconnected' | 'evicted' | 'ended'
 
@@ -28,14 +31,14 @@ const chunks = new WeakMap<Buffer, Buffer>()
 // Writes are corked until the end of the current tick: when several messages are dispatched
 // in one tick (a burst read from Redis in one go), each client gets them in one writev instead
 // of one syscall per message. One nextTick serves every corked socket.
-const corked: Socket[] = []
+const corked: Duplex[] = []
 
 function uncorkAll (): void {
   for (const socket of corked) socket.uncork()
   corked.length = 0
 }
 
-function corkForThisTick (socket: Socket): void {
+function corkForThisTick (socket: Duplex): void {
   if (socket.writableCorked > 0) return
   socket.cork()
   if (corked.push(socket) === 1) process.nextTick(uncorkAll)
@@ -55,7 +58,8 @@ export class SseConnection {
   private readonly closeListeners: Array<(reason: CloseReason) => void> = []
   /** Tracked writes still waiting; all settle when the connection closes. */
   private readonly tracked = new Set<() => void>()
-  private readonly socket: Socket | null = null
+  /** Where frames go: the connection's socket (HTTP/1.x), or its HTTP/2 stream. */
+  private readonly socket: Duplex | null = null
   /** Whether Node chose chunked encoding (HTTP/1.1); an HTTP/1.0 body is close-delimited. */
   private readonly chunked: boolean = false
 
@@ -72,14 +76,17 @@ export class SseConnection {
     res.once('close', () => this.finish('disconnected'))
     // Write errors (peer reset) also end in 'close'; without a listener they would throw.
     res.on('error', ignore)
+    // HTTP/2 (http2 compat response): frames go to the request's own stream, unchunked.
+    const http2Stream = (res as unknown as { stream?: Duplex & { setTimeout (ms: number): void } }).stream
     // Idle SSE streams are normal; heartbeats keep them alive, not socket timeouts.
-    res.socket?.setTimeout(0)
-    res.writeHead(200, SSE_HEADERS)
+    if (http2Stream !== undefined) http2Stream.setTimeout(0)
+    else res.socket?.setTimeout(0)
+    res.writeHead(200, http2Stream === undefined ? SSE_HEADERS : SSE_HEADERS_HTTP2)
     // Node writes the head; frames then go straight to the socket (see asChunk). Nothing else
     // may write to res until end(), whose res.end() adds the final zero-length chunk.
     res.flushHeaders()
-    this.socket = res.socket
-    this.chunked = res.chunkedEncoding
+    this.socket = http2Stream ?? res.socket
+    this.chunked = http2Stream === undefined && res.chunkedEncoding
     this.write(encodeRetry(retryMs))
   }
 
@@ -134,6 +141,44 @@ export class SseConnection {
       }
       this.tracked.add(done)
       socket.write(this.wire(frame), done)
+    })
+  }
+
+  /**
+   * Writes a shared frame (the same Buffer for every client) followed by a small text of this
+   * connection's own (e.g. "id: …\n\n" of a page stream), in one tick's writev. false when
+   * the connection is gone or was just evicted.
+   */
+  writeWithTail (shared: Buffer, tail: string): boolean {
+    if (this.closed || this.socket === null) return false
+    const queued = this.socket.writableLength
+    if (queued > 0 && queued + shared.length + tail.length > this.maxQueueBytes) {
+      this.evict()
+      return false
+    }
+    corkForThisTick(this.socket)
+    if (shared.length > 0) this.socket.write(this.wire(shared))
+    // The tail is ASCII: its length is its byte length.
+    this.socket.write(this.chunked ? `${tail.length.toString(16)}\r\n${tail}\r\n` : tail, 'latin1')
+    return true
+  }
+
+  /** writeWithTail(), reporting when it has been handed to the kernel (see writeTracked). */
+  writeWithTailTracked (shared: Buffer, tail: string): Promise<void> | null {
+    if (this.closed || this.socket === null) return null
+    const socket = this.socket
+    const queued = socket.writableLength
+    if (queued > 0 && queued + shared.length + tail.length > this.maxQueueBytes) {
+      this.evict()
+      return null
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.tracked.delete(done)) resolve()
+      }
+      this.tracked.add(done)
+      if (shared.length > 0) socket.write(this.wire(shared))
+      socket.write(this.chunked ? `${tail.length.toString(16)}\r\n${tail}\r\n` : tail, 'latin1', done)
     })
   }
 

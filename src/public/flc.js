@@ -23,6 +23,11 @@
   document.addEventListener('htmx:configRequest', function (event) {
     event.detail.headers['FLC-Components'] = loadedComponents()
   })
+  // htmx 4's name and shape of the same event.
+  document.addEventListener('htmx:config:request', function (event) {
+    const ctx = event.detail && event.detail.ctx
+    if (ctx && ctx.request && ctx.request.headers) ctx.request.headers['FLC-Components'] = loadedComponents()
+  })
 
   // detail: { components: [{ name, css: [url], js: [url] }] }
   document.addEventListener('flc:assets', function (event) {

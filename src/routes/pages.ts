@@ -1,15 +1,21 @@
-// Full pages. The index page shows the contact form, the click-to-load contacts table and the
-// live notifications region (rendered by their components).
+// Full pages. The index page shows the click-to-load contacts table and two live feeds, the
+// public notifications and this browser session's private ones, over the page's one stream.
 import type { FastifyInstance } from 'fastify'
 
 export default async function pages (fastify: FastifyInstance): Promise<void> {
   fastify.get('/', async (request, reply) => {
+    const hasNotifications = fastify.components.has('notification')
+    // The private feed is per browser session: start one before rendering it.
+    const session = hasNotifications ? fastify.sessions.ensure(request, reply) : undefined
+    const live = fastify.livePages.page()
     const html = await fastify.components.renderPage('index.hbs', {
       title: 'Fastify Live Components',
-      hasNotifications: fastify.components.has('notification'),
+      hasNotifications,
+      session,
+      liveStream: live.marker,
       // Sets the CSRF secret cookie on a first visit; the page's forms and htmx requests send the token.
       csrfToken: reply.generateCsrf()
-    }, request)
-    return await reply.type('text/html; charset=utf-8').send(html)
+    }, request, live)
+    return await reply.type('text/html; charset=utf-8').send(live.apply(html))
   })
 }

@@ -10,6 +10,8 @@ export interface SecretKeys {
   sign: (data: string) => string
   /** Whether mac is the HMAC of data under any of the keys (timing-safe). */
   verify: (data: string, mac: string) => boolean
+  /** The keys, signing key first (e.g. for @fastify/cookie's `secret`). */
+  readonly secrets: readonly string[]
 }
 
 interface KeyLogger {
@@ -43,6 +45,7 @@ export function loadSecretKeys (config: Pick<AppConfig, 'SECRET_KEYS' | 'NODE_EN
   const keys = secretKeyList(config, log)
   const mac = (key: string, data: string): Buffer => createHmac('sha256', key).update(data).digest()
   return {
+    secrets: keys,
     sign: (data) => mac(keys[0] as string, data).toString('base64url'),
     verify (data, given) {
       const candidate = Buffer.from(given, 'base64url')

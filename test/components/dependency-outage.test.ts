@@ -15,7 +15,7 @@ test('a Redis that stops answering degrades the feed, not the page', async (t) =
   const ready = await app.inject('/ready')
   assert.equal(ready.statusCode, 200)
   assert.deepEqual(ready.json(), { status: 'ready', database: 'ok', broker: 'ok' })
-  assert.match((await app.inject('/')).body, /sse-connect="\/notification\/\?lastEventId&#x3D;/)
+  assert.match((await app.inject('/')).body, /sse-connect="\/live\/\?s=[^"&]+&amp;lastEventId=[^"]+"/)
 
   const admin = new Redis(redisUrl)
   t.after(() => admin.disconnect())
@@ -23,7 +23,7 @@ test('a Redis that stops answering degrades the feed, not the page', async (t) =
   try {
     const page = await app.inject('/')
     assert.equal(page.statusCode, 200)
-    assert.match(page.body, /sse-connect="\/notification\/"/, 'the feed starts live, without a last id')
+    assert.match(page.body, /sse-connect="\/live\/\?s=[^"&]+"/, 'the page stream starts live, without a cursor')
     assert.match(page.body, /<tbody id="contacts-body">/)
 
     const notReady = await app.inject('/ready')

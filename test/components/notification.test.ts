@@ -42,16 +42,22 @@ function streamUrlOf (html: string): string {
   return url.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')
 }
 
-test('the page wires the htmx SSE extension to the stream', async (t) => {
+test('the page wires both feeds to one page stream (htmx SSE extension)', async (t) => {
   const started = await startApp(t)
   if (started === undefined) return
   const html = (await started.app.inject('/')).body
-  const feed = /<div class="notification-feed"[^>]*>/.exec(html)?.[0] ?? ''
-  assert.match(feed, /hx-ext="sse"/)
-  assert.match(feed, /sse-swap="notification"/)
-  assert.match(feed, /hx-swap="afterbegin"/)
-  assert.match(streamUrlOf(html), /^\/notification\/\?lastEventId=0-0$/, 'no message yet: start from the beginning')
+  const stream = /<div class="columns"[^>]*>/.exec(html)?.[0] ?? ''
+  assert.match(stream, /hx-ext="sse"/)
+  assert.match(stream, /data-live-page/)
+  assert.equal([...html.matchAll(/sse-connect=/g)].length, 1, 'one stream for the whole page')
+  const feeds = [...html.matchAll(/<div class="notification-feed[^>]*>/g)].map((m) => m[0])
+  assert.equal(feeds.length, 2)
+  assert.match(feeds[0] ?? '', /sse-swap="notifications_channel"/)
+  assert.match(feeds[1] ?? '', /sse-swap="private_notifications:[A-Za-z0-9_-]{22}"/)
+  assert.ok(feeds.every((feed) => /hx-swap="afterbegin"/.test(feed) && !/sse-connect/.test(feed)))
+  assert.match(streamUrlOf(html), /^\/live\/\?s=[^&]+&lastEventId=0-0_0-0$/, 'no message yet: both channels start from the beginning')
   assert.match(html, /\/components\/notification\/script\.js\?v=/)
+  assert.match(html, /<script src="\/static\/live-page\.js"><\/script>/)
 })
 
 test('a message published between page render and stream connect is not lost', async (t) => {
@@ -60,14 +66,72 @@ test('a message published between page render and stream connect is not lost', a
   const { app, base } = started
   await app.broker.publish('notifications_channel', notification('before render'))
   const url = streamUrlOf((await app.inject('/')).body)
-  assert.doesNotMatch(url, /lastEventId=0-0/, 'the page carries the current last id')
+  assert.doesNotMatch(url, /lastEventId=0-0_/, 'the page carries the current last id')
   await app.broker.publish('notifications_channel', notification('in the gap'))
   const client = await connect(t, base + url)
   await app.broker.publish('notifications_channel', notification('live'))
   await client.waitForEvents(2)
-  const titles = client.data('notification').map((d) => /notification-title">([^<]*)</.exec(d)?.[1])
+  const titles = client.data('notifications_channel').map((d) => /notification-title">([^<]*)</.exec(d)?.[1])
   assert.deepEqual(titles, ['in the gap', 'live'])
 })
+
+/** Opens the page as a browser would (keeping its session cookie); answers the stream URL. */
+async function openPage (base: string, cookie?: string): Promise<{ cookie: string, url: string, session: string }> {
+  const response = await fetch(`${base}/`, { headers: cookie === undefined ? {} : { cookie } })
+  const html = await response.text()
+  const setCookie = response.headers.get('set-cookie')
+  const own = cookie ?? (setCookie ?? '').split(';')[0] ?? ''
+  const session = /data-session-id>([^<]+)</.exec(html)?.[1] ?? ''
+  return { cookie: own, url: base + streamUrlOf(html), session }
+}
+
+test('private notifications: each session sees only its own, from code and from POST /notifications with a target', async (t) => {
+  const started = await startApp(t)
+  if (started === undefined) return
+  const { app, base } = started
+  const { publishPrivateNotification } = await import('../../components/notification/index.js')
+  const one = await openPage(base)
+  const two = await openPage(base)
+  assert.match(one.cookie, /^flc_session=/)
+  assert.notEqual(one.session, two.session)
+  const streamOne = await connect(t, one.url)
+  const streamTwo = await connect(t, two.url)
+  await waitUntil(() => app.livePages.streams.stats().connections === 2)
+
+  await publishPrivateNotification(app, one.session, { title: 'for one', message: 'code', color: 'blue' })
+  assert.equal((await post(base, { title: 'for two', message: 'http', color: 'red', target: two.session })).status, 202)
+  assert.equal((await post(base, { title: 'bad target', message: 'x', color: 'red', target: 'nope' })).status, 400)
+  await app.broker.publish('notifications_channel', notification('for everyone'))
+  await streamOne.waitForEvents(2)
+  await streamTwo.waitForEvents(2)
+  const titles = (client: SseTestClient) => client.events.map((e) => /notification-title">([^<]*)</.exec(e.data)?.[1])
+  assert.deepEqual(titles(streamOne), ['for one', 'for everyone'])
+  assert.deepEqual(titles(streamTwo), ['for two', 'for everyone'])
+
+  // The second session cannot read the first one's channel: not with its own cookie renewing
+  // the first page's token, not with a token edited to name the channel.
+  const token = new URL(one.url).searchParams.get('s') as string
+  const renewOther = await fetch(`${base}/live/token?s=${encodeURIComponent(token)}`, { headers: { cookie: two.cookie } })
+  assert.equal(renewOther.status, 403)
+  await renewOther.text()
+  const renewOwn = await fetch(`${base}/live/token?s=${encodeURIComponent(token)}`, { headers: { cookie: one.cookie } })
+  assert.equal(renewOwn.status, 200)
+  assert.ok(((await renewOwn.json()) as { token: string }).token.length > 0)
+
+  // Replayable like the public feed: the same session reconnecting from its cursor gets what it missed.
+  const cursor = streamOne.lastEventId
+  streamOne.close()
+  await publishPrivateNotification(app, one.session, { title: 'while away', message: 'replayed', color: 'green' })
+  const again = await connect(t, one.url.replace(/lastEventId=[^&]+/, `lastEventId=${cursor}`))
+  await again.waitForEvents(1)
+  assert.deepEqual(titles(again), ['while away'])
+  assert.equal(streamTwo.events.length, 2, 'the other session saw nothing of it')
+})
+
+async function waitUntil (check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.ok(check())
+}
 
 test('the stream carries the seed markup, one data line per line, with escaping', async (t) => {
   const started = await startApp(t)

@@ -71,7 +71,7 @@ test('the runtime stage, rebuilt from its COPY lines, serves the app and runs th
   }
   assert.ok(!existsSync(join(app, 'node_modules', 'playwright-core')), 'no dev dependencies in the image')
 
-  const env = { PATH: process.env.PATH ?? '', ...envOf(runtime), HOST: '127.0.0.1', PORT: '0', DATA_DIR: join(work, 'data'), LOG_LEVEL: 'warn', DEMO_PUBLISHER: 'off', SECRET_KEYS: 's'.repeat(32) }
+  const env = { PATH: process.env.PATH ?? '', ...envOf(runtime), HOST: '127.0.0.1', PORT: '0', DATA_DIR: join(work, 'data'), LOG_LEVEL: 'warn', DEMO_PUBLISHER: 'off', SECRET_KEYS: 'docker-image-test-secret-0123456789abcdef' }
   const server = spawn(process.execPath, ['dist/src/server.js'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   server.stdout.on('data', (c: Buffer) => { output += c.toString() })

@@ -32,7 +32,7 @@ export async function startServer (t: TestContext, env: Record<string, string>, 
   })
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const url = /running at (http:\/\/\S+)/.exec(text)?.[1]
+    const url = /running at (https?:\/\/\S+)/.exec(text)?.[1]
     if (url !== undefined) return { child, url, output: () => text, exited }
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${text}`)
     await new Promise((resolve) => setTimeout(resolve, 50))

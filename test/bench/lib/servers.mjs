@@ -13,7 +13,9 @@ const SCRIPTS = {
   bare: join(SERVERS, 'bare-sse.mjs'),
   seed: join(SERVERS, 'seed-sse.mjs'),
   'bare-fastify': join(SERVERS, 'bare-fastify-html.mjs'),
-  'hand-contacts': join(SERVERS, 'hand-contacts.mjs')
+  'hand-contacts': join(SERVERS, 'hand-contacts.mjs'),
+  // The product's live layer with page streams (FLC_ROOT: the product root, its dist/).
+  pages: join(SERVERS, 'page-streams.mjs')
 }
 
 export function oursEntry (oursRoot) { return join(oursRoot, 'dist', 'src', 'server.js') }

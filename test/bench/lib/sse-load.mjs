@@ -75,13 +75,15 @@ export class SseLoad {
   all (msg, timeoutMs) { return Promise.all(this.workers.map((w) => this.request(w, msg, timeoutMs))) }
 
   /** Opens `count` SSE connections split evenly over the workers. */
-  async connect ({ host, port, path, count, concurrency = 64, timeoutMs = 20_000 }) {
+  /** paths (optional): a path per connection, in order (path is then ignored). */
+  async connect ({ host, port, path, paths, count, concurrency = 64, timeoutMs = 20_000 }) {
     const per = Math.ceil(count / this.workers.length)
     if (per > MAX_SOCKETS_PER_WORKER) throw new Error(`${per} sockets per worker exceeds ${MAX_SOCKETS_PER_WORKER}: use more workers`)
     const started = performance.now()
     const replies = await Promise.all(this.workers.map((w, i) => {
       const n = Math.max(0, Math.min(per, count - i * per))
-      return this.request(w, { cmd: 'connect', host, port, path, count: n, concurrency, timeoutMs, localAddress: nextSourceAddress() }, timeoutMs + n * 50)
+      const slice = paths?.slice(i * per, i * per + n)
+      return this.request(w, { cmd: 'connect', host, port, path, paths: slice, count: n, concurrency, timeoutMs, localAddress: nextSourceAddress() }, timeoutMs + n * 50)
     }))
     const outcomes = {}
     for (const r of replies) for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v

@@ -182,14 +182,15 @@ function open ({ host, port, path, localAddress, timeoutMs }) {
   })
 }
 
-async function connectMany ({ host, port, path, count, localAddress, concurrency = 100, timeoutMs = 15_000 }) {
+// paths (optional): one path per connection (e.g. each page stream with its own token).
+async function connectMany ({ host, port, path, paths, count, localAddress, concurrency = 100, timeoutMs = 15_000 }) {
   const started = performance.now()
   const outcomes = {}
   let next = 0
   async function lane () {
     while (next < count) {
-      next++
-      const outcome = await open({ host, port, path, localAddress, timeoutMs })
+      const i = next++
+      const outcome = await open({ host, port, path: paths?.[i] ?? path, localAddress, timeoutMs })
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
     }
   }

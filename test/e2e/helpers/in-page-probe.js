@@ -14,7 +14,9 @@
   function record (element) {
     if (!element.closest('.notification-feed')) return
     const title = element.querySelector('span')
+    const region = element.closest('section')
     arrived.push({
+      feed: region && region.id ? '#' + region.id + ' .notification-feed' : '',
       title: title ? title.textContent : '',
       text: element.textContent.replace(/\s+/g, ' ').trim(),
       color: element.style.color,
@@ -40,8 +42,10 @@
     if (typeof report === 'function') report(detail)
   })
 
-  document.addEventListener('htmx:sseOpen', function () { stream.opens++ })
-  document.addEventListener('htmx:sseError', function () { stream.errors++ })
+  // The page stream runtime (live-page.js) reports its connection's opens and errors, the
+  // same on htmx 2 and htmx 4, shared by tabs or not.
+  document.addEventListener('flc:live-open', function () { stream.opens++ })
+  document.addEventListener('flc:live-error', function () { stream.errors++ })
 
   // A cell as a person reads it: an editable status reads as its chosen value; the actions
   // cell (buttons) is not data.

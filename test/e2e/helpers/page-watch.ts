@@ -10,8 +10,8 @@ import type { BrowserContext, Page } from 'playwright-core'
 
 export const PAGE_PROBE_SCRIPT = join(import.meta.dirname, 'in-page-probe.js')
 
-/** Path of the live stream the notification feed connects to. */
-const STREAM_PATH = '/notification/'
+/** Paths of the live streams: a feed's own, and the page stream every feed of a page shares. */
+const STREAM_PATHS = new Set(['/notification/', '/live/'])
 
 /**
  * Console errors a stream outage causes: Chromium's line for the stream request that failed
@@ -20,7 +20,7 @@ const STREAM_PATH = '/notification/'
  */
 function isStreamOutageError (text: string, location: string): boolean {
   const path = location === '' ? '' : new URL(location).pathname
-  if (path === STREAM_PATH) return true
+  if (STREAM_PATHS.has(path)) return true
   return text === '[object Event]' && /\/htmx[^/]*\.js$/.test(path)
 }
 
@@ -53,7 +53,7 @@ export class PageWatch {
     })
     context.on('requestfailed', (request) => {
       const url = request.url()
-      const excusable = watch.isLocal(url) && new URL(url).pathname === STREAM_PATH
+      const excusable = watch.isLocal(url) && STREAM_PATHS.has(new URL(url).pathname)
       watch.add('failed request', `${request.method()} ${url}: ${request.failure()?.errorText ?? 'unknown'}`, excusable)
     })
     page.on('console', (message) => {

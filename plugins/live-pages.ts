@@ -1,0 +1,45 @@
+// Decorates `livePages`: one SSE stream per page for all its live components (src/live/
+// page-streams.ts), with tokens signed under SECRET_KEYS. Routes: GET /live/ (the stream)
+// and GET /live/token (renewal of a page's token, its channels authorized again).
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { loadSecretKeys } from '../src/security/keys.js'
+import { PageStreams } from '../src/live/page-streams.js'
+import { PageChannels } from '../src/live/page-channels.js'
+import type { LiveHub } from '../src/live/live-hub.js'
+
+export const PAGE_STREAM_PATH = '/live/'
+export const PAGE_TOKEN_PATH = '/live/token'
+
+export interface LivePages {
+  readonly streams: PageStreams
+  /** A collector for one page render: pass it to components.renderPage, then apply(). */
+  page (): PageChannels
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    livePages: LivePages
+  }
+}
+
+const TokenQuery = Type.Object({ s: Type.String({ minLength: 1, maxLength: 16_100 }) })
+
+async function livePagesPlugin (fastify: FastifyInstance) {
+  const keys = loadSecretKeys(fastify.config, fastify.log)
+  const streams = new PageStreams({ hub: fastify.live as LiveHub, keys, tokenTtlMs: fastify.config.LIVE_TOKEN_TTL_MS })
+  fastify.decorate('livePages', {
+    streams,
+    page: () => new PageChannels(streams, { stream: PAGE_STREAM_PATH, renew: PAGE_TOKEN_PATH }, fastify.config.HTMX_VERSION)
+  } satisfies LivePages)
+
+  fastify.get(PAGE_STREAM_PATH, streams.handler)
+  fastify.get(PAGE_TOKEN_PATH, { schema: { querystring: TokenQuery } }, async (request, reply) => {
+    const renewed = streams.renew((request.query as { s: string }).s, request)
+    return await reply.header('Cache-Control', 'no-store').send(renewed)
+  })
+  fastify.addHook('onClose', async () => { await streams.close() })
+}
+
+export default fp(livePagesPlugin, { name: 'live-pages', dependencies: ['config', 'live'] })

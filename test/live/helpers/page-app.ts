@@ -1,0 +1,58 @@
+// A small app for page stream tests: config + broker + live + live-pages, two declared
+// channels ("alpha", "beta": the payload is the HTML) and a family "priv" whose channel of key
+// K may be read by requests sending the header "x-test-key: K".
+import type { TestContext } from 'node:test'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { loadConfig } from '../../../src/config.js'
+import configPlugin from '../../../plugins/config.js'
+import brokerPlugin from '../../../plugins/broker.js'
+import livePlugin from '../../../plugins/live.js'
+import livePagesPlugin from '../../../plugins/live-pages.js'
+import type { LiveChannel } from '../../../src/live/live-channel.js'
+import type { ChannelFamily } from '../../../src/live/page-streams.js'
+import { uniqueName } from '../../helpers/services.js'
+import { trivialRender } from './app.js'
+
+export interface PageTestApp {
+  app: FastifyInstance
+  alpha: LiveChannel
+  beta: LiveChannel
+  priv: ChannelFamily
+  /** http://127.0.0.1:<port> */
+  base: string
+  /** URL of a page stream for these channels, with a fresh token and optional cursor. */
+  streamUrl (channels: string[], cursor?: string): string
+}
+
+export async function startPageApp (t: TestContext, env: Record<string, string>): Promise<PageTestApp> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env })
+  const app = Fastify({ logger: false })
+  await app.register(configPlugin, { config })
+  await app.register(brokerPlugin, { connectionName: uniqueName('flc_page_conn') })
+  await app.register(livePlugin)
+  await app.register(livePagesPlugin)
+  const alpha = app.live.channel({ channel: 'alpha', event: 'update', render: trivialRender })
+  const beta = app.live.channel({ channel: 'beta', event: 'update', render: trivialRender })
+  const priv = app.livePages.streams.family({
+    prefix: 'priv',
+    event: 'update',
+    render: trivialRender,
+    authorize: (key, request) => request.headers['x-test-key'] === key
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.after(() => app.close())
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no TCP address')
+  const base = `http://127.0.0.1:${address.port}`
+  return {
+    app,
+    alpha,
+    beta,
+    priv,
+    base,
+    streamUrl (channels, cursor) {
+      const { token } = app.livePages.streams.grant(channels)
+      return `${base}/live/?s=${token}${cursor === undefined ? '' : `&lastEventId=${cursor}`}`
+    }
+  }
+}
