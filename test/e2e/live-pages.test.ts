@@ -228,8 +228,8 @@ for (const htmxVersion of ['2', '4'] as const) {
     let renewed = first
     for (let round = 0; round < 2; round++) {
       const previous = renewed
-      const expression = `new URL(document.querySelector('[data-live-page]').getAttribute(${JSON.stringify(attribute)}), location.href).searchParams.get('s') !== ${JSON.stringify(previous)}`
-      await page.waitForFunction(expression, undefined, { timeout: WAIT_MS, polling: 50 })
+      const condition = `new URL(document.querySelector('[data-live-page]').getAttribute(${JSON.stringify(attribute)}), location.href).searchParams.get('s') !== ${JSON.stringify(previous)}`
+      await waitInPage(page, condition, WAIT_MS, `stream token renewal ${round + 1}`)
       renewed = await tokenNow()
     }
     const [expired, fresh] = await Promise.all([first, renewed].map(async (s) => {
