@@ -24,6 +24,9 @@ export const ConfigSchema = Type.Object({
   NOTIFICATIONS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[!-~]+$', description: 'a secret of at least 16 printable characters without spaces (bearer token for POST /notifications)' })),
   DEMO_PUBLISHER: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto', description: 'auto (on with the in-process broker), on or off' }),
   DEMO_PUBLISH_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 3000, description: 'an integer from 100 to 3600000' }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[!-~]+$', description: 'a secret of at least 16 printable characters without spaces (bearer token for GET /metrics)' })),
+  METRICS_PORT: Type.Optional(Type.Integer({ ...Port, description: 'an integer from 0 to 65535 (serves GET /metrics without a token on its own port, on HOST)' })),
+  TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|\\d{1,2}|[0-9A-Fa-f:./]+(,[0-9A-Fa-f:./]+)*)$', description: 'true, false, a hop count (1-99), or comma-separated proxy addresses/CIDRs (whose X-Forwarded-For to believe)' })),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' })
 })
 

@@ -11,6 +11,7 @@ import { openPglite } from './pglite.js'
 import { seedContacts } from './seed-contacts.js'
 import { pgExecutor, pgliteExecutor } from './sql-executor.js'
 import { redactUrl } from '../util/redact-url.js'
+import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
 
 export type DatabaseConfig = Pick<AppConfig, 'DATABASE_URL' | 'DATA_DIR' | 'DEMO_CONTACTS'>
 
@@ -20,6 +21,14 @@ export interface OpenDatabaseOptions {
   seedDemoContacts?: boolean
   /** Receives connection errors of idle pooled PostgreSQL clients (they must not crash the process). */
   onPoolError?: (error: Error) => void
+}
+
+export interface DatabaseStats {
+  kind: 'postgres' | 'pglite'
+  /** Duration of each query Prisma ran, as Prisma measured it. */
+  querySeconds: LatencySnapshot
+  /** PostgreSQL pool: connections open, idle, and requests waiting for one (PGlite: 1, 0, 0). */
+  pool: { total: number, idle: number, waiting: number, max: number }
 }
 
 export interface Database {
@@ -32,8 +41,16 @@ export interface Database {
   /** For PGlite: whether this open created the database (ran initdb). Always false for PostgreSQL. */
   created: boolean
   openMs: number
+  stats(): DatabaseStats
   /** Disconnects Prisma and closes the pool or PGlite (an open PGlite keeps the process alive). */
   close(): Promise<void>
+}
+
+/** A Prisma client whose query durations go into the histogram (Prisma's query events). */
+function timedClient (adapter: PrismaPg | PrismaPGlite, queries: LatencyHistogram): PrismaClient {
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+  prisma.$on('query', (event) => queries.observe(event.duration / 1000))
+  return prisma as unknown as PrismaClient
 }
 
 async function openPostgres (url: string, options: OpenDatabaseOptions): Promise<Database> {
@@ -54,7 +71,8 @@ async function openPostgres (url: string, options: OpenDatabaseOptions): Promise
       // Destroy rather than reuse this connection: no session state from migrating can leak.
       client.release(true)
     }
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
+    const queries = new LatencyHistogram()
+    const prisma = timedClient(new PrismaPg(pool), queries)
     return {
       prisma,
       kind: 'postgres',
@@ -62,6 +80,11 @@ async function openPostgres (url: string, options: OpenDatabaseOptions): Promise
       seededContacts: 0,
       created: false,
       openMs: performance.now() - started,
+      stats: () => ({
+        kind: 'postgres',
+        querySeconds: queries.snapshot(),
+        pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 }
+      }),
       async close () {
         await prisma.$disconnect()
         await pool.end()
@@ -79,7 +102,8 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
   const { db, created } = embedded
   try {
     const migrations = await migrate(pgliteExecutor(db), { migrationsDir: options.migrationsDir })
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
+    const queries = new LatencyHistogram()
+    const prisma = timedClient(new PrismaPGlite(db), queries)
     let seededContacts = 0
     // Only a database created right now gets demo data: a user who emptied theirs keeps it empty.
     if (created && (options.seedDemoContacts ?? true) && config.DEMO_CONTACTS > 0 && await prisma.contact.count() === 0) {
@@ -92,6 +116,8 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
       seededContacts,
       created,
       openMs: performance.now() - started,
+      // One embedded connection, always open.
+      stats: () => ({ kind: 'pglite', querySeconds: queries.snapshot(), pool: { total: 1, idle: 0, waiting: 0, max: 1 } }),
       async close () {
         await prisma.$disconnect()
         await embedded.close()
@@ -103,9 +129,21 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
   }
 }
 
+// The app decorates only the Prisma client; metrics find the database's stats through it.
+const databaseByClient = new WeakMap<PrismaClient, Database>()
+
+/** Stats of the database a client opened by openDatabase() belongs to. */
+export function databaseStats (prisma: PrismaClient): DatabaseStats {
+  const database = databaseByClient.get(prisma)
+  if (database === undefined) throw new Error('databaseStats: this Prisma client was not opened by openDatabase()')
+  return database.stats()
+}
+
 /** Opens, migrates and (for a new embedded database) seeds the database. */
 export async function openDatabase (config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
-  return config.DATABASE_URL !== undefined
-    ? openPostgres(config.DATABASE_URL, options)
-    : openEmbedded(config, options)
+  const database = config.DATABASE_URL !== undefined
+    ? await openPostgres(config.DATABASE_URL, options)
+    : await openEmbedded(config, options)
+  databaseByClient.set(database.prisma, database)
+  return database
 }

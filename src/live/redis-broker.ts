@@ -17,6 +17,7 @@ import {
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
 import { compareIds } from './ids.js'
+import { LatencyHistogram } from '../util/latency-histogram.js'
 import { closeRedis, openRedis } from './redis-connection.js'
 import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
 
@@ -67,6 +68,7 @@ export class RedisBroker implements Broker {
   private readonly byEnvelope = new Map<string, ChannelState>()
   private readonly byRaw = new Map<string, ChannelState>()
   private readonly counters = emptyStats('redis')
+  private readonly publishTime = new LatencyHistogram()
   private readonly store: RedisChannelStore
   private resubscribing: Promise<void> = Promise.resolve()
   private closed = false
@@ -110,7 +112,9 @@ export class RedisBroker implements Broker {
       this.counters.rejectedTooLarge++
       throw new PayloadTooLargeError(channel, bytes)
     }
+    const started = performance.now()
     const id = await this.store.publish(channel, payload)
+    this.publishTime.since(started)
     this.counters.published++
     return id
   }
@@ -260,7 +264,7 @@ export class RedisBroker implements Broker {
   stats (): BrokerStats {
     let handlers = 0
     for (const state of this.channels.values()) handlers += state.handlers.size
-    return { ...this.counters, channels: this.channels.size, handlers }
+    return { ...this.counters, channels: this.channels.size, handlers, publishSeconds: this.publishTime.snapshot() }
   }
 
   async close (): Promise<void> {
