@@ -16,6 +16,7 @@ export const ConfigSchema = Type.Object({
   CONTACTS_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'an integer from 1 to 100' }),
   CONTACTS_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 1000, description: 'an integer from 0 to 3600000 (milliseconds a rendered contacts page is reused; 0 turns the cache off)' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL (unset: in-process broker)' })),
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String({ pattern: '^rediss?://[^,\\s]+(,rediss?://[^,\\s]+)*$', description: 'comma-separated redis:// URLs of Redis Cluster nodes (Redis >= 7; instead of REDIS_URL)' })),
   CHANNEL_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$', description: 'letters, digits and : _ . - (prefixes every channel and history key)' }),
   LIVE_HISTORY_SIZE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'an integer from 1 to 1000000 (messages kept per channel for replay)' }),
   SSE_HEARTBEAT_MS: Type.Integer({ minimum: 50, maximum: 300_000, default: 20_000, description: 'an integer from 50 to 300000 (milliseconds between heartbeat comments)' }),

@@ -11,14 +11,14 @@
 // After the subscriber connection comes back, every channel is subscribed again and what was
 // published meanwhile is read from the stream and delivered, so local handlers see no gap.
 import { randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
 import {
   assertChannelName, emptyStats, MAX_PAYLOAD_BYTES, payloadBytes, PayloadTooLargeError,
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
 import { compareIds } from './ids.js'
 import { LatencyHistogram } from '../util/latency-histogram.js'
-import { closeRedis, openRedis } from './redis-connection.js'
+import { closeRedis } from './redis-connection.js'
+import { redisTopology, type RedisClient, type RedisTopology } from './redis-topology.js'
 import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
 
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
@@ -31,7 +31,10 @@ async function withTimeout (work: Promise<unknown>, ms: number): Promise<void> {
 }
 
 export interface RedisBrokerOptions {
-  url: string
+  /** REDIS_URL: plain Redis (required unless clusterNodes is given). */
+  url?: string
+  /** REDIS_CLUSTER_NODES: seed URLs of a Redis Cluster (>= 7: sharded pub/sub). */
+  clusterNodes?: readonly string[]
   /** CHANNEL_PREFIX: prefixes every channel and key. */
   prefix: string
   /** LIVE_HISTORY_SIZE: approximate stream length kept per channel (MAXLEN ~). */
@@ -74,15 +77,16 @@ export class RedisBroker implements Broker {
   private closed = false
 
   private constructor (
-    private readonly command: Redis,
-    private readonly subscriber: Redis,
+    private readonly command: RedisClient,
+    private readonly subscriber: RedisClient,
     readonly connectionName: string,
-    private readonly options: RedisBrokerOptions
+    private readonly options: RedisBrokerOptions,
+    private readonly topology: RedisTopology
   ) {
-    this.store = new RedisChannelStore(command, options.prefix, options.historySize)
-    subscriber.on('message', (channel: string, message: string) => this.onPubSub(channel, message))
-    // connect() already saw the first "ready": every later one is a reconnect.
-    subscriber.on('ready', () => {
+    this.store = new RedisChannelStore(command, options.prefix, options.historySize, topology.sharded)
+    topology.onMessage(subscriber, (channel: string, message: string) => this.onPubSub(channel, message))
+    // Subscriptions came back (reconnect, failover): deliver what was published meanwhile.
+    topology.onResubscribed(subscriber, () => {
       this.resubscribing = this.resubscribing.then(() => this.resubscribeAll())
     })
   }
@@ -92,16 +96,17 @@ export class RedisBroker implements Broker {
       throw new TypeError('RedisBroker: historySize must be an integer >= 1 (LIVE_HISTORY_SIZE)')
     }
     const name = options.connectionName ?? defaultConnectionName()
-    const command = await openRedis(options.url, { connectionName: `${name}:cmd` }, options.logger, 'command')
-    let subscriber: Redis
+    const topology = redisTopology(options)
+    const command = await topology.open({ connectionName: `${name}:cmd` }, options.logger, 'command')
+    let subscriber: RedisClient
     try {
       // autoResubscribe is off: resubscribeAll() does it, then recovers the gap from history.
-      subscriber = await openRedis(options.url, { connectionName: `${name}:sub`, autoResubscribe: false }, options.logger, 'subscriber')
+      subscriber = await topology.open({ connectionName: `${name}:sub`, autoResubscribe: false }, options.logger, 'subscriber')
     } catch (error) {
       command.disconnect()
       throw error
     }
-    return new RedisBroker(command, subscriber, name, options)
+    return new RedisBroker(command, subscriber, name, options, topology)
   }
 
   async publish (channel: string, payload: string): Promise<string> {
@@ -152,7 +157,7 @@ export class RedisBroker implements Broker {
         // Unsubscribe before forgetting: a raw message that arrives until Redis confirms is
         // still ingested (stored for the other processes and for replay), not dropped.
         if (!this.closed) {
-          await this.subscriber.unsubscribe(subscribed.keys.envelope, subscribed.keys.raw).catch((error: unknown) => {
+          await this.topology.unsubscribe(this.subscriber, [subscribed.keys.envelope], [subscribed.keys.raw]).catch((error: unknown) => {
             this.options.logger.warn({ err: error, channel }, 'Redis UNSUBSCRIBE failed')
           })
         }
@@ -162,7 +167,7 @@ export class RedisBroker implements Broker {
   }
 
   private async activate (state: ChannelState): Promise<void> {
-    await this.subscriber.subscribe(state.keys.envelope, state.keys.raw)
+    await this.topology.subscribe(this.subscriber, [state.keys.envelope], [state.keys.raw])
     state.baseline = await this.store.lastId(state.channel)
   }
 
@@ -223,7 +228,7 @@ export class RedisBroker implements Broker {
     if (this.closed || states.length === 0) return
     for (const state of states) state.held ??= []
     try {
-      await this.subscriber.subscribe(...states.flatMap((s) => [s.keys.envelope, s.keys.raw]))
+      await this.topology.subscribe(this.subscriber, states.map((s) => s.keys.envelope), states.map((s) => s.keys.raw))
       // From here on new envelopes are held; everything older is in the streams.
       for (const state of states) {
         const from = state.lastDelivered ?? state.baseline

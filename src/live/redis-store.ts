@@ -6,8 +6,10 @@
 //   P + "live:envelope:" + C   pub/sub: "<id>\n<payload>" after the message is stored
 //   P + "live:history:" + C    stream: the history, one entry per message, field "payload"
 //   P + "live:dedupe:" + C + ":" + hash   string with a short TTL: raw message already stored
+// In a Redis Cluster (sharded) the live keys carry the channel as a hash tag, so they share a
+// slot: P + "live:{" + C + "}:envelope" (sharded pub/sub), ":history", ":dedupe:" + hash.
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-topology.js'
 import type { BrokerMessage, HistoryRead } from './broker.js'
 import { ORIGIN_ID } from './ids.js'
 
@@ -28,7 +30,11 @@ export interface ChannelKeys {
   dedupePrefix: string
 }
 
-export function channelKeys (prefix: string, channel: string): ChannelKeys {
+export function channelKeys (prefix: string, channel: string, sharded = false): ChannelKeys {
+  if (sharded) {
+    const tagged = `${prefix}live:{${channel}}:`
+    return { raw: prefix + channel, envelope: `${tagged}envelope`, history: `${tagged}history`, dedupePrefix: `${tagged}dedupe:` }
+  }
   return {
     raw: prefix + channel,
     envelope: `${prefix}live:envelope:${channel}`,
@@ -39,16 +45,17 @@ export function channelKeys (prefix: string, channel: string): ChannelKeys {
 
 // XADD and PUBLISH in one script: scripts run one at a time, so the order of ids in the
 // stream is the order in which subscribers receive the envelopes.
-const PUBLISH_LUA = `
+// In a cluster the envelope goes out by SPUBLISH, on the shard that holds the stream.
+const publishLua = (command: 'PUBLISH' | 'SPUBLISH') => `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'payload', ARGV[3])
-redis.call('PUBLISH', ARGV[1], id .. '\\n' .. ARGV[3])
+redis.call('${command}', ARGV[1], id .. '\\n' .. ARGV[3])
 return id`
 
 // Same, guarded by a fingerprint so N processes store one raw message once.
-const INGEST_RAW_LUA = `
+const ingestRawLua = (command: 'PUBLISH' | 'SPUBLISH') => `
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'payload', ARGV[3])
-redis.call('PUBLISH', ARGV[1], id .. '\\n' .. ARGV[3])
+redis.call('${command}', ARGV[1], id .. '\\n' .. ARGV[3])
 return id`
 
 // The whole history plus how many entries the stream ever received (Redis >= 7 reports
@@ -80,16 +87,18 @@ function toMessage ([id, fields]: StreamEntry): BrokerMessage | null {
 export class RedisChannelStore {
   private readonly scripted: ScriptedRedis
 
-  constructor (readonly redis: Redis, readonly prefix: string, readonly historySize: number) {
+  /** sharded: a Redis Cluster (hash-tagged keys, SPUBLISH); false: plain Redis. */
+  constructor (readonly redis: RedisClient, readonly prefix: string, readonly historySize: number, readonly sharded = false) {
+    const publish = sharded ? 'SPUBLISH' : 'PUBLISH'
     // defineCommand caches the script and sends EVALSHA (EVAL after a NOSCRIPT).
-    redis.defineCommand('flcLivePublish', { numberOfKeys: 1, lua: PUBLISH_LUA })
-    redis.defineCommand('flcLiveIngestRaw', { numberOfKeys: 2, lua: INGEST_RAW_LUA })
+    redis.defineCommand('flcLivePublish', { numberOfKeys: 1, lua: publishLua(publish) })
+    redis.defineCommand('flcLiveIngestRaw', { numberOfKeys: 2, lua: ingestRawLua(publish) })
     redis.defineCommand('flcLiveReadAll', { numberOfKeys: 1, lua: READ_ALL_LUA })
     this.scripted = redis as unknown as ScriptedRedis
   }
 
   keys (channel: string): ChannelKeys {
-    return channelKeys(this.prefix, channel)
+    return channelKeys(this.prefix, channel, this.sharded)
   }
 
   /** Stores and announces a message; resolves with its stream id. */
