@@ -56,7 +56,7 @@ export async function startRedisCluster (t: TestContext, nodeTimeoutMs = 1000): 
     const child = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', `dump-${port}.rdb`,
       '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
-      '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'
+      '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0', '--protected-mode', 'no', '--loglevel', 'notice', '--logfile', join(dir, `${port}.log`)
     ], { stdio: 'ignore' })
     nodes.push({ port, process: child, exited: once(child, 'exit') })
   }
@@ -72,7 +72,10 @@ export async function startRedisCluster (t: TestContext, nodeTimeoutMs = 1000): 
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'])
   for (let attempt = 0; ; attempt++) {
     const states = await Promise.all(nodes.map((n) => cli(n.port, 'cluster', 'info')))
-    if (states.every((info) => info.includes('cluster_state:ok'))) break
+    // Replicas must have synced, or a failover has nobody to promote.
+    const links = await Promise.all(nodes.map((n) => cli(n.port, 'info', 'replication')))
+    const synced = links.every((info) => info.includes('role:master') || info.includes('master_link_status:up'))
+    if (synced && states.every((info) => info.includes('cluster_state:ok'))) break
     if (attempt > 300) throw new Error(`the cluster did not become ready: ${states.join('\n')}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -81,8 +84,10 @@ export async function startRedisCluster (t: TestContext, nodeTimeoutMs = 1000): 
 
 /** The port of the master that serves a key's slot. */
 export async function masterOf (cluster: TestCluster, key: string): Promise<number> {
-  const slot = Number((await cluster.cli(cluster.nodes[0]!.port, 'cluster', 'keyslot', key)).trim())
-  const lines = (await cluster.cli(cluster.nodes[0]!.port, 'cluster', 'nodes')).trim().split('\n')
+  // Ask a node that is still running (a test may have killed some).
+  const ask = cluster.nodes.find((n) => n.process.exitCode === null && n.process.signalCode === null)!.port
+  const slot = Number((await cluster.cli(ask, 'cluster', 'keyslot', key)).trim())
+  const lines = (await cluster.cli(ask, 'cluster', 'nodes')).trim().split('\n')
   for (const line of lines) {
     const [, address, flags, , , , , , ...slots] = line.split(' ')
     if (!flags!.includes('master') || flags!.includes('fail')) continue
