@@ -1,6 +1,7 @@
 // Turns raw scenario results into the tables people read and the list of targets with
 // pass/fail. Targets come from the benchmark issue; each compares figures of the same run.
 import { fmt, fmtRatio, kb, ms, pct, ratio } from './report.mjs'
+import { scaleTable } from '../scenarios/scale.mjs'
 
 const CLIENT_CPU_LIMIT = 0.9 // above this the load client may be what limits the figures
 const FOREIGN_CPU_LIMIT = 0.15 // CPU (cores) used by processes outside the benchmark
@@ -177,6 +178,7 @@ export function summarize (results) {
   if (results.idle) tables.push(idleTable(results.idle, targets, checks))
   if (results.route) { const t = routeTable(results.route, targets, checks); if (t) tables.push(t) }
   if (results.pagination) tables.push(paginationTable(results.pagination, targets))
+  if (results.scale?.configs) tables.push(scaleTable(results.scale))
   tables.push({ title: 'Targets', rows: [['target', 'measured', 'result'], ...targets.map((t) => [t.name, t.value, passMark(t.pass)])] })
   return { tables, targets, checks }
 }
