@@ -21,6 +21,9 @@ import { closeRedis } from './redis-connection.js'
 import { redisTopology, type RedisClient, type RedisTopology } from './redis-topology.js'
 import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
 
+/** Redis Cluster: pause before re-subscribing again when a failover left a slot without a master. */
+const RESUBSCRIBE_RETRY_MS = 500
+
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
 const CLOSE_STEP_MS = 2000
 
@@ -74,6 +77,8 @@ export class RedisBroker implements Broker {
   private readonly publishTime = new LatencyHistogram()
   private readonly store: RedisChannelStore
   private resubscribing: Promise<void> = Promise.resolve()
+  /** A resubscribeAll() is waiting to start: later events need no run of their own. */
+  private resubscribeQueued = false
   private closed = false
 
   private constructor (
@@ -86,8 +91,16 @@ export class RedisBroker implements Broker {
     this.store = new RedisChannelStore(command, options.prefix, options.historySize, topology.sharded)
     topology.onMessage(subscriber, (channel: string, message: string) => this.onPubSub(channel, message))
     // Subscriptions came back (reconnect, failover): deliver what was published meanwhile.
-    topology.onResubscribed(subscriber, () => {
-      this.resubscribing = this.resubscribing.then(() => this.resubscribeAll())
+    topology.onResubscribed(subscriber, () => this.queueResubscribe())
+  }
+
+  /** A cluster failover reports many resubscriptions in a burst: one queued run covers them all. */
+  private queueResubscribe (): void {
+    if (this.resubscribeQueued || this.closed) return
+    this.resubscribeQueued = true
+    this.resubscribing = this.resubscribing.then(() => {
+      this.resubscribeQueued = false
+      return this.resubscribeAll()
     })
   }
 
@@ -243,6 +256,9 @@ export class RedisBroker implements Broker {
       this.options.logger.info({ channels: states.length }, 'Redis subscriber reconnected; channels re-subscribed')
     } catch (error) {
       this.options.logger.error({ err: error }, 'Re-subscribing after a Redis reconnect failed; retried on the next reconnect')
+      // A plain connection reconnects (and reports it) by itself. A cluster may report its last
+      // topology change before the promoted replica serves the slot: try again shortly.
+      if (this.topology.sharded) setTimeout(() => this.queueResubscribe(), RESUBSCRIBE_RETRY_MS).unref()
     } finally {
       for (const state of states) {
         const held = state.held ?? []

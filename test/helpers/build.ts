@@ -18,7 +18,8 @@ export function testConfig (overrides: Partial<AppConfig> = {}): AppConfig {
 
 export async function build (t: TestContext, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
   const config = testConfig(overrides)
-  const fastify = Fastify({ logger: { level: config.LOG_LEVEL } })
+  // pluginTimeout as in src/server.ts: a new embedded database can take over 10 s on a busy machine.
+  const fastify = Fastify({ logger: { level: config.LOG_LEVEL }, pluginTimeout: 120_000 })
   t.after(() => fastify.close())
   // fp() exposes the app's decorators (prisma, contacts, broker, …) to the test.
   await fastify.register(fp(app), { config })

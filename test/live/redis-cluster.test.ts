@@ -89,7 +89,9 @@ test('Redis Cluster: a master fails over during traffic; delivery resumes, nothi
     const promotedMs = performance.now() - killedAt
     // Delivery must resume: messages published from now on reach both processes.
     const resumeFrom = sequence + 1
-    await until(() => received.every((r) => r.has(resumeFrom + 25)), 'delivery to resume after the failover', 60_000)
+    await until(() => received.every((r) => r.has(resumeFrom + 25)), 'delivery to resume after the failover', 60_000).catch((error: Error) => {
+      throw new Error(`${error.message}: received ${received.map((r) => r.size).join(' and ')} of ${sequence} published, ${acknowledged.size} acknowledged, ${refused} refused; missing after ${resumeFrom}: ${received.map((r) => [...acknowledged].filter((n) => n >= resumeFrom && !r.has(n)).slice(0, 10).join(',')).join(' / ')}`)
+    })
     const resumedMs = performance.now() - killedAt
     clearInterval(timer)
     // Bounded: a publish the cluster never answers is reported as unanswered, not awaited.
