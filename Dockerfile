@@ -3,7 +3,8 @@
 # Build:  docker build -t fastify-live-components .
 # Run:    docker run -p 3000:3000 fastify-live-components            (embedded database, in-process broker)
 #         docker run -p 3000:3000 -e DATABASE_URL=postgres://… -e REDIS_URL=redis://… fastify-live-components
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24: the current LTS (Node 20 reached end of life on 2026-04-30); CI runs the suite on it.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # 1. All dependencies (the postinstall script generates the Prisma client from prisma/schema.prisma).
 FROM ${NODE_IMAGE} AS deps

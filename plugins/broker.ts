@@ -1,4 +1,5 @@
-// Decorates `broker`: the in-process broker when REDIS_URL is unset, the Redis broker otherwise.
+// Decorates `broker`: the in-process broker when neither REDIS_URL nor REDIS_CLUSTER_NODES is
+// set, the Redis broker (plain Redis or a Redis Cluster) otherwise.
 // Closed (connections quit) when the app closes.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
@@ -21,14 +22,18 @@ declare module 'fastify' {
 }
 
 async function brokerPlugin (fastify: FastifyInstance, opts: BrokerPluginOptions) {
-  const { REDIS_URL, CHANNEL_PREFIX, LIVE_HISTORY_SIZE, REDIS_COMMAND_TIMEOUT_MS } = fastify.config
+  const { REDIS_URL, REDIS_CLUSTER_NODES, CHANNEL_PREFIX, LIVE_HISTORY_SIZE, REDIS_COMMAND_TIMEOUT_MS } = fastify.config
+  if (REDIS_URL !== undefined && REDIS_CLUSTER_NODES !== undefined) {
+    throw new Error('plugins/broker: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both')
+  }
+  const clusterNodes = REDIS_CLUSTER_NODES?.split(',')
   if (opts.connectionName !== undefined && !/^[!-~]{1,100}$/.test(opts.connectionName)) {
     throw new Error('plugins/broker: connectionName must be 1-100 visible ASCII characters without spaces (Redis CLIENT SETNAME)')
   }
   const logger = fastify.log.child({ component: 'broker' })
-  const broker: Broker = REDIS_URL === undefined
+  const broker: Broker = REDIS_URL === undefined && clusterNodes === undefined
     ? new MemoryBroker({ historySize: LIVE_HISTORY_SIZE, prefix: CHANNEL_PREFIX, logger })
-    : await RedisBroker.connect({ url: REDIS_URL, prefix: CHANNEL_PREFIX, historySize: LIVE_HISTORY_SIZE, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, connectionName: opts.connectionName, logger })
+    : await RedisBroker.connect({ url: REDIS_URL, clusterNodes, prefix: CHANNEL_PREFIX, historySize: LIVE_HISTORY_SIZE, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, connectionName: opts.connectionName, logger })
   fastify.decorate('broker', broker)
   fastify.addHook('onClose', async () => { await broker.close() })
 }

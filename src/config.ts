@@ -16,6 +16,7 @@ export const ConfigSchema = Type.Object({
   CONTACTS_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'an integer from 1 to 100' }),
   CONTACTS_CACHE_TTL_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 1000, description: 'an integer from 0 to 3600000 (milliseconds a rendered contacts page is reused; 0 turns the cache off)' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'a redis:// or rediss:// URL (unset: in-process broker)' })),
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String({ pattern: '^rediss?://[^,\\s]+(,rediss?://[^,\\s]+)*$', description: 'comma-separated redis:// URLs of Redis Cluster nodes (Redis >= 7; instead of REDIS_URL)' })),
   CHANNEL_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9:_.-]*$', description: 'letters, digits and : _ . - (prefixes every channel and history key)' }),
   LIVE_HISTORY_SIZE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'an integer from 1 to 1000000 (messages kept per channel for replay)' }),
   SSE_HEARTBEAT_MS: Type.Integer({ minimum: 50, maximum: 300_000, default: 20_000, description: 'an integer from 50 to 300000 (milliseconds between heartbeat comments)' }),
@@ -30,14 +31,16 @@ export const ConfigSchema = Type.Object({
   DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'an integer from 100 to 600000 (longest wait for one PostgreSQL query; also its statement_timeout)' }),
   STREAMS_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100, description: 'an integer from 1 to 1000000 (concurrent SSE streams one client address may hold)' }),
   STREAMS_MAX: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'an integer from 1 to 10000000 (concurrent SSE streams of the whole process; unset: 80% of the open-file limit)' })),
-  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, pattern: '^[0-9A-Fa-f.:/, ]+$|^[1-9][0-9]?$', description: 'a hop count (1-99) or a comma-separated list of proxy IP addresses/CIDR ranges whose X-Forwarded-For is believed (unset: none)' })),
+  TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|\\d{1,2}|[0-9A-Fa-f:./]+(,[0-9A-Fa-f:./]+)*)$', description: 'true, false, a hop count (1-99), or comma-separated proxy addresses/CIDRs (whose X-Forwarded-For to believe)' })),
   RATE_LIMIT_PUBLISH_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (POST /notifications per client address per minute)' }),
   RATE_LIMIT_STREAM_OPENS_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (stream opens per client address per minute)' }),
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'an integer from 0 to 600000 (time allowed for a graceful shutdown)' }),
   TLS_CERT: Type.Optional(Type.String({ minLength: 1, description: 'the path of a PEM certificate (chain); with TLS_KEY the service speaks HTTPS with HTTP/2 and HTTP/1.1 (ALPN)' })),
   TLS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'the path of the PEM private key of TLS_CERT' })),
   HTMX_VERSION: Type.Union([Type.Literal('2'), Type.Literal('4')], { default: '2', description: '2 (htmx 2 with htmx-ext-sse) or 4 (htmx 4 with its hx-sse extension)' }),
-  LIVE_TOKEN_TTL_MS: Type.Integer({ minimum: 1000, maximum: 604_800_000, default: 3_600_000, description: 'an integer from 1000 to 604800000 (how long a page stream token stays valid before the page renews it)' })
+  LIVE_TOKEN_TTL_MS: Type.Integer({ minimum: 1000, maximum: 604_800_000, default: 3_600_000, description: 'an integer from 1000 to 604800000 (how long a page stream token stays valid before the page renews it)' }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[!-~]+$', description: 'a secret of at least 16 printable characters without spaces (bearer token for GET /metrics)' })),
+  METRICS_PORT: Type.Optional(Type.Integer({ ...Port, description: 'an integer from 0 to 65535 (serves GET /metrics without a token on its own port, on HOST)' }))
 })
 
 export type AppConfig = Static<typeof ConfigSchema>

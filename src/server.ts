@@ -3,11 +3,15 @@
 // requests finish, then Redis and the database close.
 import Fastify, { type FastifyHttp2SecureOptions, type FastifyInstance } from 'fastify'
 import type { Http2SecureServer } from 'node:http2'
+import type { Server } from 'node:http'
 import closeWithGrace from 'close-with-grace'
+import fp from 'fastify-plugin'
 import { readFileSync } from 'node:fs'
 import { ConfigError, loadConfig, type AppConfig } from './config.js'
 import app from './app.js'
 import { serverOptions } from './http/server-options.js'
+import { loggerOptions } from './server/logger.js'
+import { listenMetrics } from './server/metrics-port.js'
 
 function readConfig (): AppConfig {
   try {
@@ -21,10 +25,11 @@ function readConfig (): AppConfig {
   }
 }
 
-/** Listening errors name the setting to change. */
-function startFailure (error: NodeJS.ErrnoException): string {
-  if (error.code === 'EADDRINUSE') return `PORT=${config.PORT} is already in use on ${config.HOST}: stop the other process or choose another PORT`
-  if (error.code === 'EACCES') return `PORT=${config.PORT} needs privileges on this system: choose a PORT above 1023`
+/** Listening errors name the setting to change (PORT, or METRICS_PORT while that one starts). */
+function startFailure (error: NodeJS.ErrnoException, portVariable: 'PORT' | 'METRICS_PORT'): string {
+  const port = portVariable === 'PORT' ? config.PORT : config.METRICS_PORT
+  if (error.code === 'EADDRINUSE') return `${portVariable}=${port} is already in use on ${config.HOST}: stop the other process or choose another ${portVariable}`
+  if (error.code === 'EACCES') return `${portVariable}=${port} needs privileges on this system: choose a ${portVariable} above 1023`
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return `HOST=${config.HOST} is not an address of this machine (${error.code}): use 127.0.0.1, 0.0.0.0 or one of its addresses`
   return error.message
 }
@@ -49,23 +54,35 @@ function readTls ({ TLS_CERT, TLS_KEY }: AppConfig): { cert: Buffer, key: Buffer
 
 const config = readConfig()
 const tls = readTls(config)
+const options = serverOptions(config, await loggerOptions(config))
 
 // With a certificate: HTTPS, HTTP/2 for browsers that offer it (no 6-connection limit per
 // host), HTTP/1.1 for the others (ALPN). The app itself is the same on both.
 const server = (tls === undefined
-  ? Fastify(serverOptions(config))
-  : Fastify({ ...serverOptions(config), http2: true, https: { allowHTTP1: true, ...tls } } as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance
+  ? Fastify(options)
+  : Fastify({ ...options, http2: true, https: { allowHTTP1: true, ...tls } } as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance
+
+let metricsServer: Server | undefined
 
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
   if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
   else server.log.info({ signal }, 'shutting down')
+  metricsServer?.close()
+  metricsServer?.closeAllConnections()
   await server.close()
   server.log.info('shut down cleanly')
 })
 
+let listening: 'PORT' | 'METRICS_PORT' = 'PORT'
 try {
-  await server.register(app, { config })
+  // fp(): the app's decorators (metrics for METRICS_PORT) are visible here, as in the tests.
+  await server.register(fp(app), { config })
   await server.listen({ host: config.HOST, port: config.PORT })
+  if (config.METRICS_PORT !== undefined) {
+    listening = 'METRICS_PORT'
+    metricsServer = await listenMetrics(server.metrics, config.HOST, config.METRICS_PORT, (err) => server.log.error({ err }, 'collecting metrics failed'))
+    server.log.info({ port: (metricsServer.address() as { port: number }).port }, 'metrics served without a token on METRICS_PORT')
+  }
   const address = server.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.PORT
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST
@@ -73,9 +90,11 @@ try {
   server.log.info({ url }, 'Fastify Live Components is ready')
   process.stdout.write(`\n  Fastify Live Components is running at ${url}\n\n`)
 } catch (error) {
-  server.log.fatal({ err: error }, 'could not start')
-  // Also as one plain line: the log may be JSON or silenced, and this is what a person needs.
-  process.stderr.write(`Could not start: ${startFailure(error as NodeJS.ErrnoException)}\n`)
+  // One plain line, whatever the log format or level: the messages name the setting to fix.
+  // The stack is only for debugging (LOG_LEVEL=debug).
+  server.log.debug({ err: error }, 'start-up failure')
+  process.stderr.write(`Could not start: ${startFailure(error as NodeJS.ErrnoException, listening)}\n`)
+  metricsServer?.close()
   await server.close().catch(() => {})
   process.exit(1)
 }

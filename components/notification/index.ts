@@ -149,7 +149,7 @@ export default async function notificationPlugin (fastify: FastifyInstance): Pro
 
   // Demo publisher: makes the page come alive without Redis or a publisher script.
   const demo = fastify.config.DEMO_PUBLISHER
-  if (demo === 'on' || (demo === 'auto' && fastify.config.REDIS_URL === undefined)) {
+  if (demo === 'on' || (demo === 'auto' && fastify.broker.kind === 'memory')) {
     let ticks = 0
     const timer = setInterval(() => {
       fastify.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify(randomNotification()))

@@ -12,6 +12,7 @@ import { seedContacts } from './seed-contacts.js'
 import { pgExecutor, pgliteExecutor } from './sql-executor.js'
 import { redactUrl } from '../util/redact-url.js'
 import { asUnavailable } from './unavailable.js'
+import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
 
 export type DatabaseConfig = Pick<AppConfig, 'DATABASE_URL' | 'DATA_DIR' | 'DEMO_CONTACTS'> & Partial<Pick<AppConfig, 'DB_CONNECT_TIMEOUT_MS' | 'DB_QUERY_TIMEOUT_MS'>>
 
@@ -47,6 +48,14 @@ export function rawReaderOf (prisma: PrismaClient): RawReader | undefined {
   return rawReaders.get(prisma)
 }
 
+export interface DatabaseStats {
+  kind: 'postgres' | 'pglite'
+  /** Duration of each query Prisma ran, as Prisma measured it. */
+  querySeconds: LatencySnapshot
+  /** PostgreSQL pool: connections open, idle, and requests waiting for one (PGlite: 1, 0, 0). */
+  pool: { total: number, idle: number, waiting: number, max: number }
+}
+
 export interface Database {
   prisma: PrismaClient
   /** See RawReader. */
@@ -59,6 +68,7 @@ export interface Database {
   /** For PGlite: whether this open created the database (ran initdb). Always false for PostgreSQL. */
   created: boolean
   openMs: number
+  stats(): DatabaseStats
   /** Disconnects Prisma and closes the pool or PGlite (an open PGlite keeps the process alive). */
   close(): Promise<void>
 }
@@ -66,6 +76,13 @@ export interface Database {
 /** Bounds of every wait on PostgreSQL (DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS). */
 export const DEFAULT_DB_CONNECT_TIMEOUT_MS = 5000
 export const DEFAULT_DB_QUERY_TIMEOUT_MS = 5000
+
+/** A Prisma client whose query durations go into the histogram (Prisma's query events). */
+function timedClient (adapter: PrismaPg | PrismaPGlite, queries: LatencyHistogram): PrismaClient {
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] })
+  prisma.$on('query', (event) => queries.observe(event.duration / 1000))
+  return prisma as unknown as PrismaClient
+}
 
 async function openPostgres (url: string, config: DatabaseConfig, options: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now()
@@ -102,12 +119,17 @@ async function openPostgres (url: string, config: DatabaseConfig, options: OpenD
     } finally {
       await client.end().catch(() => {})
     }
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
+    const queries = new LatencyHistogram()
+    const prisma = timedClient(new PrismaPg(pool), queries)
+    // Raw reads are timed here (Prisma's query events do not see them).
     const raw: RawReader = async <Row>({ name, text, values }: RawStatement) => {
+      const started = performance.now()
       try {
         return (await pool.query({ name, text, values })).rows as Row[]
       } catch (error) {
         throw asUnavailable(error)
+      } finally {
+        queries.since(started)
       }
     }
     rawReaders.set(prisma, raw)
@@ -119,6 +141,11 @@ async function openPostgres (url: string, config: DatabaseConfig, options: OpenD
       seededContacts: 0,
       created: false,
       openMs: performance.now() - started,
+      stats: () => ({
+        kind: 'postgres',
+        querySeconds: queries.snapshot(),
+        pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 }
+      }),
       async close () {
         await prisma.$disconnect()
         await pool.end()
@@ -138,8 +165,16 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
   try {
     options.onStep?.('applying migrations to the embedded database')
     const migrations = await migrate(pgliteExecutor(db), { migrationsDir: options.migrationsDir })
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
-    const raw: RawReader = async <Row>({ text, values }: RawStatement) => (await db.query<Row>(text, values)).rows
+    const queries = new LatencyHistogram()
+    const prisma = timedClient(new PrismaPGlite(db), queries)
+    const raw: RawReader = async <Row>({ text, values }: RawStatement) => {
+      const started = performance.now()
+      try {
+        return (await db.query<Row>(text, values)).rows
+      } finally {
+        queries.since(started)
+      }
+    }
     rawReaders.set(prisma, raw)
     let seededContacts = 0
     // Only a database created right now gets demo data: a user who emptied theirs keeps it empty.
@@ -155,6 +190,8 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
       seededContacts,
       created,
       openMs: performance.now() - started,
+      // One embedded connection, always open.
+      stats: () => ({ kind: 'pglite', querySeconds: queries.snapshot(), pool: { total: 1, idle: 0, waiting: 0, max: 1 } }),
       async close () {
         await prisma.$disconnect()
         await embedded.close()
@@ -166,9 +203,21 @@ async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOption
   }
 }
 
+// The app decorates only the Prisma client; metrics find the database's stats through it.
+const databaseByClient = new WeakMap<PrismaClient, Database>()
+
+/** Stats of the database a client opened by openDatabase() belongs to. */
+export function databaseStats (prisma: PrismaClient): DatabaseStats {
+  const database = databaseByClient.get(prisma)
+  if (database === undefined) throw new Error('databaseStats: this Prisma client was not opened by openDatabase()')
+  return database.stats()
+}
+
 /** Opens, migrates and (for a new embedded database) seeds the database. */
 export async function openDatabase (config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
-  return config.DATABASE_URL !== undefined
-    ? openPostgres(config.DATABASE_URL, config, options)
-    : openEmbedded(config, options)
+  const database = config.DATABASE_URL !== undefined
+    ? await openPostgres(config.DATABASE_URL, config, options)
+    : await openEmbedded(config, options)
+  databaseByClient.set(database.prisma, database)
+  return database
 }

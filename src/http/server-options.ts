@@ -1,16 +1,9 @@
 // Options of the Fastify server, shared by src/server.ts and the test apps so both behave alike.
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { AppConfig } from '../config.js'
+import { trustProxyOption } from '../server/trust-proxy.js'
 
-/** TRUST_PROXY as Fastify's trustProxy: a hop count, or the proxies' addresses/CIDR ranges. */
-export function trustProxyOption (value: string | undefined): ((address: string, hop: number) => boolean) | string[] | false {
-  if (value === undefined) return false
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value)
-    return (_address, hop) => hop < hops
-  }
-  return value.split(',').map((part) => part.trim()).filter((part) => part !== '')
-}
+type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>
 
 /**
  * The request as logged: a page stream's URL carries its signed token (?s=…), a capability
@@ -26,10 +19,11 @@ function redactedRequest (req: FastifyRequest): { method?: string, url?: string,
   }
 }
 
-export function serverOptions (config: AppConfig): FastifyServerOptions {
+/** logger: the log destination and format (src/server/logger.ts); default: JSON lines at LOG_LEVEL. */
+export function serverOptions (config: AppConfig, logger: LoggerOptions = { level: config.LOG_LEVEL }): FastifyServerOptions {
   return {
     // Fastify hands its request object to the req serializer (the type says the raw one).
-    logger: { level: config.LOG_LEVEL, serializers: { req: redactedRequest as unknown as (req: unknown) => Record<string, unknown> } },
+    logger: { ...logger, serializers: { req: redactedRequest as unknown as (req: unknown) => Record<string, unknown> } },
     // Streams are long-lived; the server-wide request timeout must not cut them.
     requestTimeout: 0,
     forceCloseConnections: 'idle',

@@ -1,6 +1,7 @@
 // The broker contract shared by the in-process and the Redis implementation.
 // A broker stores every message in a bounded per-channel history (so a reconnecting browser
 // can replay what it missed) and delivers it to this process's subscribers, in id order.
+import type { LatencySnapshot } from '../util/latency-histogram.js'
 export { compareIds, isValidId, ORIGIN_ID } from './ids.js'
 
 /** Larger payloads are refused before they are stored (a live message is a small fragment). */
@@ -58,7 +59,12 @@ export interface BrokerStats {
   forgedIds: number
   /** Times this process found a channel's Redis history lost (Redis only). */
   historyLosses: number
+  /** publish() round trips: from the call until the broker confirmed the message stored. */
+  publishSeconds: LatencySnapshot
 }
+
+/** The plain counters of BrokerStats, kept by each broker. */
+export type BrokerCounters = Omit<BrokerStats, 'publishSeconds'>
 
 export interface Broker {
   readonly kind: 'memory' | 'redis'
@@ -106,6 +112,6 @@ export function payloadBytes (payload: string): number {
   return Buffer.byteLength(payload, 'utf8')
 }
 
-export function emptyStats (kind: 'memory' | 'redis'): BrokerStats {
+export function emptyStats (kind: 'memory' | 'redis'): BrokerCounters {
   return { kind, published: 0, rejectedTooLarge: 0, rawIngested: 0, rawDuplicates: 0, channels: 0, handlers: 0, resubscriptions: 0, rejectedInput: 0, forgedIds: 0, historyLosses: 0 }
 }

@@ -14,6 +14,7 @@ import { compareIds, isValidId } from './ids.js'
 import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
 import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
 import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
+import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
 
 export interface LiveChannelOptions {
   /** Broker channel (CHANNEL_PREFIX is added by the broker), e.g. "notifications_channel". */
@@ -45,6 +46,10 @@ export interface LiveChannelStats {
   evicted: number
   /** Reset events sent, by reason. */
   resets: Record<string, number>
+  /** Time render() took per message (until its promise settled, for async renders). */
+  renderSeconds: LatencySnapshot
+  /** Time from a message's id timestamp (when the broker stored it) to its arrival here. */
+  deliveryLagSeconds: LatencySnapshot
 }
 
 export interface LiveChannel {
@@ -134,6 +139,8 @@ export class LiveChannelHub implements LiveChannel {
   private rendering = 0
   private renderQueue: Promise<void> = Promise.resolve()
   private readonly counters = { messages: 0, delivered: 0, replayed: 0, evicted: 0, dropped: {} as Record<string, number>, resets: {} as Record<string, number> }
+  private readonly renderTime = new LatencyHistogram()
+  private readonly deliveryLag = new LatencyHistogram()
 
   constructor (private readonly host: ChannelHost, options: LiveChannelOptions) {
     assertChannelName(options.channel)
@@ -235,7 +242,9 @@ export class LiveChannelHub implements LiveChannel {
       replayed: this.counters.replayed,
       dropped: { ...this.counters.dropped },
       evicted: this.counters.evicted,
-      resets: { ...this.counters.resets }
+      resets: { ...this.counters.resets },
+      renderSeconds: this.renderTime.snapshot(),
+      deliveryLagSeconds: this.deliveryLag.snapshot()
     }
   }
 
@@ -294,6 +303,9 @@ export class LiveChannelHub implements LiveChannel {
 
   private receive (message: BrokerMessage): void {
     this.counters.messages++
+    // Ids are "<ms>-<seq>", the ms taken by the broker when it stored the message (Redis: the
+    // Redis server's clock; on one host, or NTP-synced hosts, comparable with ours).
+    this.deliveryLag.observe((Date.now() - Number.parseInt(message.id, 10)) / 1000)
     if (this.rendering === 0) {
       const frame = this.frameFor(message)
       if (!isThenable(frame)) {
@@ -317,14 +329,19 @@ export class LiveChannelHub implements LiveChannel {
     const cached = this.cache.get(message.id)
     if (cached !== undefined) return cached
     let outcome
+    const started = performance.now()
     try {
       outcome = this.render(message.payload)
     } catch (error) {
+      this.renderTime.since(started)
       return this.settle(message, error, true)
     }
     if (isThenable(outcome)) {
-      return Promise.resolve(outcome).then((value) => this.settle(message, value, false), (error: unknown) => this.settle(message, error, true))
+      return Promise.resolve(outcome).then(
+        (value) => { this.renderTime.since(started); return this.settle(message, value, false) },
+        (error: unknown) => { this.renderTime.since(started); return this.settle(message, error, true) })
     }
+    this.renderTime.since(started)
     return this.settle(message, outcome, false)
   }
 

@@ -7,6 +7,7 @@ import {
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
 import { compareIds, IdGenerator, ORIGIN_ID } from './ids.js'
+import { LatencyHistogram } from '../util/latency-histogram.js'
 
 export interface MemoryBrokerOptions {
   /** Messages kept per channel (LIVE_HISTORY_SIZE). */
@@ -60,6 +61,7 @@ export class MemoryBroker implements Broker {
   private readonly handlers = new Map<string, Set<MessageHandler>>()
   private readonly ids = new IdGenerator()
   private readonly counters = emptyStats('memory')
+  private readonly publishTime = new LatencyHistogram()
   private closed = false
 
   constructor (private readonly options: MemoryBrokerOptions) {
@@ -86,8 +88,10 @@ export class MemoryBroker implements Broker {
       ring = new Ring(this.options.historySize)
       this.histories.set(key, ring)
     }
+    const started = performance.now()
     const message: BrokerMessage = { id: this.ids.next(), payload }
     ring.push(message)
+    this.publishTime.since(started)
     this.counters.published++
     // Delivered synchronously, in publish order: ids and delivery order are the same order.
     for (const handler of this.handlers.get(key) ?? []) {
@@ -146,7 +150,7 @@ export class MemoryBroker implements Broker {
   stats (): BrokerStats {
     let handlers = 0
     for (const set of this.handlers.values()) handlers += set.size
-    return { ...this.counters, channels: this.handlers.size, handlers }
+    return { ...this.counters, channels: this.handlers.size, handlers, publishSeconds: this.publishTime.snapshot() }
   }
 
   async close (): Promise<void> {

@@ -11,13 +11,14 @@
 // After the subscriber connection comes back, every channel is subscribed again and what was
 // published meanwhile is read from the stream and delivered, so local handlers see no gap.
 import { randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
 import {
   assertChannelName, emptyStats, MAX_PAYLOAD_BYTES, payloadBytes, PayloadTooLargeError,
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
 import { compareIds, idMilliseconds, isValidId } from './ids.js'
-import { closeRedis, openRedis } from './redis-connection.js'
+import { LatencyHistogram } from '../util/latency-histogram.js'
+import { closeRedis } from './redis-connection.js'
+import { redisTopology, type RedisClient, type RedisTopology } from './redis-topology.js'
 import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
 import { withTimeout } from '../util/timeout.js'
 import { LogLimiter } from '../util/log-limiter.js'
@@ -30,11 +31,17 @@ import { DependencyUnavailableError } from '../util/dependency-error.js'
  */
 export const MAX_ID_LEAD_MS = 1000
 
+/** Redis Cluster: pause before re-subscribing again when a failover left a slot without a master. */
+const RESUBSCRIBE_RETRY_MS = 500
+
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
 const CLOSE_STEP_MS = 2000
 
 export interface RedisBrokerOptions {
-  url: string
+  /** REDIS_URL: plain Redis (required unless clusterNodes is given). */
+  url?: string
+  /** REDIS_CLUSTER_NODES: seed URLs of a Redis Cluster (>= 7: sharded pub/sub). */
+  clusterNodes?: readonly string[]
   /** CHANNEL_PREFIX: prefixes every channel and key. */
   prefix: string
   /** LIVE_HISTORY_SIZE: approximate stream length kept per channel (MAXLEN ~). */
@@ -75,20 +82,24 @@ export class RedisBroker implements Broker {
   private readonly byEnvelope = new Map<string, ChannelState>()
   private readonly byRaw = new Map<string, ChannelState>()
   private readonly counters = emptyStats('redis')
+  private readonly publishTime = new LatencyHistogram()
   private readonly store: RedisChannelStore
   private resubscribing: Promise<void> = Promise.resolve()
+  /** A resubscribeAll() is waiting to start: later events need no run of their own. */
+  private resubscribeQueued = false
   private closed = false
   private readonly badInputLog: LogLimiter
 
   private constructor (
-    private readonly command: Redis,
-    private readonly subscriber: Redis,
+    private readonly command: RedisClient,
+    private readonly subscriber: RedisClient,
     readonly connectionName: string,
-    private readonly options: RedisBrokerOptions
+    private readonly options: RedisBrokerOptions,
+    private readonly topology: RedisTopology
   ) {
-    this.store = new RedisChannelStore(command, options.prefix, options.historySize)
+    this.store = new RedisChannelStore(command, options.prefix, options.historySize, topology.sharded)
     this.badInputLog = new LogLimiter(options.logger, 'rejected Redis messages')
-    subscriber.on('message', (channel: string, message: string) => {
+    topology.onMessage(subscriber, (channel: string, message: string) => {
       // Whatever arrives, nothing may escape an event handler: it would end the process.
       try {
         this.onPubSub(channel, message)
@@ -96,9 +107,17 @@ export class RedisBroker implements Broker {
         this.reject('a Redis message could not be handled', { channel, err: error })
       }
     })
-    // connect() already saw the first "ready": every later one is a reconnect.
-    subscriber.on('ready', () => {
-      this.resubscribing = this.resubscribing.then(() => this.resubscribeAll())
+    // Subscriptions came back (reconnect, failover): deliver what was published meanwhile.
+    topology.onResubscribed(subscriber, () => this.queueResubscribe())
+  }
+
+  /** A cluster failover reports many resubscriptions in a burst: one queued run covers them all. */
+  private queueResubscribe (): void {
+    if (this.resubscribeQueued || this.closed) return
+    this.resubscribeQueued = true
+    this.resubscribing = this.resubscribing.then(() => {
+      this.resubscribeQueued = false
+      return this.resubscribeAll()
     })
   }
 
@@ -107,21 +126,23 @@ export class RedisBroker implements Broker {
       throw new TypeError('RedisBroker: historySize must be an integer >= 1 (LIVE_HISTORY_SIZE)')
     }
     const name = options.connectionName ?? defaultConnectionName()
+    const topology = redisTopology(options)
     const commandTimeout = options.commandTimeoutMs ?? 2000
     // No offline queue and no resending after a reconnect on the command connection: a publish
     // that failed (and was answered as failed) must never be run later behind the caller's back.
-    const command = await openRedis(options.url, {
-      connectionName: `${name}:cmd`, commandTimeout, enableOfflineQueue: false, autoResendUnfulfilledCommands: false
-    }, options.logger, 'command')
-    let subscriber: Redis
+    // A cluster keeps its queue through a failover (the election takes seconds); there the
+    // publish script's deadline refuses what reaches Redis after the caller was answered.
+    const noLateCommands = topology.sharded ? {} : { enableOfflineQueue: false, autoResendUnfulfilledCommands: false }
+    const command = await topology.open({ connectionName: `${name}:cmd`, commandTimeout, ...noLateCommands }, options.logger, 'command')
+    let subscriber: RedisClient
     try {
       // autoResubscribe is off: resubscribeAll() does it, then recovers the gap from history.
-      subscriber = await openRedis(options.url, { connectionName: `${name}:sub`, autoResubscribe: false, commandTimeout }, options.logger, 'subscriber')
+      subscriber = await topology.open({ connectionName: `${name}:sub`, autoResubscribe: false, commandTimeout }, options.logger, 'subscriber')
     } catch (error) {
       command.disconnect()
       throw error
     }
-    const broker = new RedisBroker(command, subscriber, name, options)
+    const broker = new RedisBroker(command, subscriber, name, options, topology)
     await broker.store.syncClock()
     // Re-measured on every reconnect: a failover may land on a server with another clock.
     command.on('ready', () => { broker.store.syncClock().catch(() => {}) })
@@ -132,7 +153,7 @@ export class RedisBroker implements Broker {
    * The command connection, for other small users of this Redis (the rate limiter): the process
    * keeps two connections whatever it does. Same rules: bounded commands, no offline queue.
    */
-  get commandConnection (): Redis {
+  get commandConnection (): RedisClient {
     return this.command
   }
 
@@ -144,12 +165,14 @@ export class RedisBroker implements Broker {
       this.counters.rejectedTooLarge++
       throw new PayloadTooLargeError(channel, bytes)
     }
+    const started = performance.now()
     let id: string
     try {
       id = await this.store.publish(channel, payload, this.options.commandTimeoutMs ?? 2000)
     } catch (error) {
       throw new DependencyUnavailableError('Redis', `publishing on "${channel}" failed (${(error as Error).message}); it was not published`, { cause: error })
     }
+    this.publishTime.since(started)
     this.counters.published++
     return id
   }
@@ -187,7 +210,7 @@ export class RedisBroker implements Broker {
         // Unsubscribe before forgetting: a raw message that arrives until Redis confirms is
         // still ingested (stored for the other processes and for replay), not dropped.
         if (!this.closed) {
-          await this.subscriber.unsubscribe(subscribed.keys.envelope, subscribed.keys.raw).catch((error: unknown) => {
+          await this.topology.unsubscribe(this.subscriber, [subscribed.keys.envelope], [subscribed.keys.raw]).catch((error: unknown) => {
             this.options.logger.warn({ err: error, channel }, 'Redis UNSUBSCRIBE failed')
           })
         }
@@ -197,7 +220,7 @@ export class RedisBroker implements Broker {
   }
 
   private async activate (state: ChannelState): Promise<void> {
-    await this.subscriber.subscribe(state.keys.envelope, state.keys.raw)
+    await this.topology.subscribe(this.subscriber, [state.keys.envelope], [state.keys.raw])
     state.baseline = await this.store.lastId(state.channel)
   }
 
@@ -311,7 +334,7 @@ export class RedisBroker implements Broker {
     if (this.closed || states.length === 0) return
     for (const state of states) state.held ??= []
     try {
-      await this.subscriber.subscribe(...states.flatMap((s) => [s.keys.envelope, s.keys.raw]))
+      await this.topology.subscribe(this.subscriber, states.map((s) => s.keys.envelope), states.map((s) => s.keys.raw))
       // From here on new envelopes are held; everything older is in the streams.
       for (const state of states) {
         const from = state.lastDelivered ?? state.baseline
@@ -338,6 +361,9 @@ export class RedisBroker implements Broker {
       this.options.logger.info({ channels: states.length }, 'Redis subscriber reconnected; channels re-subscribed')
     } catch (error) {
       this.options.logger.error({ err: error }, 'Re-subscribing after a Redis reconnect failed; retried on the next reconnect')
+      // A plain connection reconnects (and reports it) by itself. A cluster may report its last
+      // topology change before the promoted replica serves the slot: try again shortly.
+      if (this.topology.sharded) setTimeout(() => this.queueResubscribe(), RESUBSCRIBE_RETRY_MS).unref()
     } finally {
       for (const state of states) {
         const held = state.held ?? []
@@ -364,7 +390,7 @@ export class RedisBroker implements Broker {
   stats (): BrokerStats {
     let handlers = 0
     for (const state of this.channels.values()) handlers += state.handlers.size
-    return { ...this.counters, rejectedInput: this.counters.rejectedInput + this.store.rejectedEntries, channels: this.channels.size, handlers }
+    return { ...this.counters, rejectedInput: this.counters.rejectedInput + this.store.rejectedEntries, channels: this.channels.size, handlers, publishSeconds: this.publishTime.snapshot() }
   }
 
   async close (): Promise<void> {

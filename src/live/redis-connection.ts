@@ -1,5 +1,5 @@
 // Opening and closing ioredis connections with errors a person can act on.
-import { Redis, type RedisOptions } from 'ioredis'
+import { Redis, type Cluster, type RedisOptions } from 'ioredis'
 import type { LiveLogger } from './broker.js'
 import { redactUrl } from '../util/redact-url.js'
 
@@ -36,7 +36,7 @@ export async function openRedis (
 }
 
 /** QUIT when connected (pending replies arrive first), otherwise just drop the socket. */
-export async function closeRedis (redis: Redis): Promise<void> {
+export async function closeRedis (redis: Redis | Cluster): Promise<void> {
   if (redis.status === 'end') return
   if (redis.status === 'ready') {
     let timer: NodeJS.Timeout | undefined

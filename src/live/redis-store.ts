@@ -13,8 +13,10 @@
 // The meta hash lives and dies with the stream (same Redis, same persistence): after a restart
 // without persistence or a FLUSHALL both are gone, and the next write starts a new epoch. That is
 // how a missing id is told apart: older than `start` = lost with the old stream; newer = trimmed.
+// In a Redis Cluster (sharded) the live keys carry the channel as a hash tag, so they share a
+// slot: P + "live:{" + C + "}:envelope" (sharded pub/sub), ":history", ":meta", ":dedupe:" + hash.
 import { createHash, randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-topology.js'
 import type { BrokerMessage, HistoryRead } from './broker.js'
 import { compareIds, isValidId, ORIGIN_ID } from './ids.js'
 
@@ -36,7 +38,11 @@ export interface ChannelKeys {
   meta: string
 }
 
-export function channelKeys (prefix: string, channel: string): ChannelKeys {
+export function channelKeys (prefix: string, channel: string, sharded = false): ChannelKeys {
+  if (sharded) {
+    const tagged = `${prefix}live:{${channel}}:`
+    return { raw: prefix + channel, envelope: `${tagged}envelope`, history: `${tagged}history`, dedupePrefix: `${tagged}dedupe:`, meta: `${tagged}meta` }
+  }
   return {
     raw: prefix + channel,
     envelope: `${prefix}live:envelope:${channel}`,
@@ -64,23 +70,24 @@ end
 // stream is the order in which subscribers receive the envelopes.
 // ARGV[5]: a deadline in Redis's clock (ms; "0" = none). A publish that reaches Redis after its
 // caller stopped waiting (Redis was frozen, the command sat in a socket buffer) is refused
-// instead of published behind the caller's back.
-const PUBLISH_LUA = `${EPOCH_LUA}
+// instead of published behind the caller's back. In a cluster the envelope goes out by
+// SPUBLISH, on the shard that holds the stream.
+const publishLua = (command: 'PUBLISH' | 'SPUBLISH') => `${EPOCH_LUA}
 if ARGV[5] ~= '0' then
   local t = redis.call('TIME')
   if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then return false end
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'payload', ARGV[3])
 startEpoch(KEYS[2], KEYS[1], ARGV[4])
-redis.call('PUBLISH', ARGV[1], id .. '\\n' .. ARGV[3])
+redis.call('${command}', ARGV[1], id .. '\\n' .. ARGV[3])
 return id`
 
 // Same, guarded by a fingerprint so N processes store one raw message once.
-const INGEST_RAW_LUA = `${EPOCH_LUA}
+const ingestRawLua = (command: 'PUBLISH' | 'SPUBLISH') => `${EPOCH_LUA}
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'payload', ARGV[3])
 startEpoch(KEYS[3], KEYS[1], ARGV[5])
-redis.call('PUBLISH', ARGV[1], id .. '\\n' .. ARGV[3])
+redis.call('${command}', ARGV[1], id .. '\\n' .. ARGV[3])
 return id`
 
 // A process found the history lost: start the new epoch now (even before the next message) and
@@ -162,17 +169,19 @@ export class RedisChannelStore {
   /** Stream entries dropped as malformed (they are counted by the broker's stats). */
   rejectedEntries = 0
 
-  constructor (readonly redis: Redis, readonly prefix: string, readonly historySize: number) {
+  /** sharded: a Redis Cluster (hash-tagged keys, SPUBLISH); false: plain Redis. */
+  constructor (readonly redis: RedisClient, readonly prefix: string, readonly historySize: number, readonly sharded = false) {
+    const publish = sharded ? 'SPUBLISH' : 'PUBLISH'
     // defineCommand caches the script and sends EVALSHA (EVAL after a NOSCRIPT).
-    redis.defineCommand('flcLivePublish', { numberOfKeys: 2, lua: PUBLISH_LUA })
-    redis.defineCommand('flcLiveIngestRaw', { numberOfKeys: 3, lua: INGEST_RAW_LUA })
+    redis.defineCommand('flcLivePublish', { numberOfKeys: 2, lua: publishLua(publish) })
+    redis.defineCommand('flcLiveIngestRaw', { numberOfKeys: 3, lua: ingestRawLua(publish) })
     redis.defineCommand('flcLiveReadAll', { numberOfKeys: 1, lua: READ_ALL_LUA })
     redis.defineCommand('flcLiveNoteLoss', { numberOfKeys: 2, lua: NOTE_LOSS_LUA })
     this.scripted = redis as unknown as ScriptedRedis
   }
 
   keys (channel: string): ChannelKeys {
-    return channelKeys(this.prefix, channel)
+    return channelKeys(this.prefix, channel, this.sharded)
   }
 
   /** Redis's clock minus ours (ms), measured by syncClock(): turns publish deadlines into Redis time, and tells how new a fresh id can be. */

@@ -22,7 +22,9 @@ const runtime = stages.at(-1)!
 const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
 
 test('the image runs as a non-root user, with a health check and the compiled server', () => {
-  assert.match(runtime.image, /^node:(2[0-9]|[3-9][0-9])/, 'Node 20 or newer')
+  assert.match(runtime.image, /^node:24-/, 'Node 24, the current LTS')
+  const stageNames = new Set(stages.map((s) => s.name))
+  for (const stage of stages.filter((s) => !stageNames.has(s.image))) assert.equal(stage.image, runtime.image, `stage ${stage.name ?? ''} builds on the same Node as it runs on`)
   const user = runtime.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args
   assert.ok(user !== undefined && user !== 'root' && user !== '0', `USER ${user}`)
   assert.ok(runtime.instructions.some((i) => i.keyword === 'HEALTHCHECK' && i.args.includes('/health')))

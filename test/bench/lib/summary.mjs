@@ -2,6 +2,8 @@
 // pass/fail. Targets come from the benchmark issue; each compares figures of the same run.
 import { fmt, fmtRatio, kb, ms, pct, ratio } from './report.mjs'
 import { pagesTables } from '../scenarios/pages.mjs'
+import { scaleTable } from '../scenarios/scale.mjs'
+import { channelsTable } from '../scenarios/channels.mjs'
 
 const CLIENT_CPU_LIMIT = 0.9 // above this the load client may be what limits the figures
 const FOREIGN_CPU_LIMIT = 0.15 // CPU (cores) used by processes outside the benchmark
@@ -184,6 +186,8 @@ export function summarize (results) {
   if (results.route) { const t = routeTable(results.route, targets, checks); if (t) tables.push(t) }
   if (results.pagination) tables.push(paginationTable(results.pagination, targets))
   if (results.pages && !results.pages.error) tables.push(pagesTables(results.pages, targets))
+  if (results.scale?.configs) tables.push(scaleTable(results.scale))
+  if (results.channels?.cells) tables.push(channelsTable(results.channels))
   tables.push({ title: 'Targets', rows: [['target', 'measured', 'result'], ...targets.map((t) => [t.name, t.value, passMark(t.pass)])] })
   return { tables, targets, checks }
 }

@@ -1,0 +1,48 @@
+// Decorates `metrics`: the Prometheus registry (src/metrics). Times every HTTP request by
+// route pattern and serves GET /metrics on the app's port to callers with METRICS_TOKEN.
+// With METRICS_PORT, src/server.ts also serves it without a token on that port (keep that
+// port off the public network: it is meant for the scraper only).
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createMetrics, type Metrics } from '../src/metrics/metrics.js'
+import { databaseStats } from '../src/db/database.js'
+import { bearerToken, sameSecret } from '../src/http/bearer.js'
+import { sendError } from '../src/http/errors.js'
+
+export const METRICS_PATH = '/metrics'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+async function metricsPlugin (fastify: FastifyInstance) {
+  const metrics = createMetrics({ live: fastify.live, broker: fastify.broker, database: () => databaseStats(fastify.prisma) })
+  fastify.decorate('metrics', metrics)
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: unknown paths would each make a new series.
+    const route = request.routeOptions.url ?? 'unmatched'
+    metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+
+  fastify.get(METRICS_PATH, {
+    onRequest: async (request, reply) => {
+      const expected = fastify.config.METRICS_TOKEN
+      if (expected === undefined) {
+        return await sendError(request, reply, 401, 'Metrics are not served on this port without a token: set METRICS_TOKEN and send it as "Authorization: Bearer <token>", or set METRICS_PORT to serve them on a port of their own')
+      }
+      const given = bearerToken(request)
+      if (given === undefined || !sameSecret(given, expected)) {
+        reply.header('WWW-Authenticate', 'Bearer realm="metrics"')
+        return await sendError(request, reply, 401, 'A valid "Authorization: Bearer <token>" header is required')
+      }
+    }
+  }, async (_request, reply) => {
+    const { contentType, body } = await metrics.scrape()
+    return await reply.header('Cache-Control', 'no-store').type(contentType).send(body)
+  })
+}
+
+export default fp(metricsPlugin, { name: 'metrics', dependencies: ['config', 'live', 'broker', 'database'] })

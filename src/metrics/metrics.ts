@@ -1,0 +1,91 @@
+// The service's Prometheus registry: process metrics (prom-client's defaults), HTTP request
+// durations (observed per request), and everything the live system, the broker and the
+// database already count in their stats() objects, read at scrape time.
+import { collectDefaultMetrics, Histogram, Registry, type Metric } from 'prom-client'
+import type { Broker } from '../live/broker.js'
+import type { Live } from '../live/live-hub.js'
+import type { LiveChannelStats } from '../live/live-channel.js'
+import type { DatabaseStats } from '../db/database.js'
+import { LATENCY_BUCKETS } from '../util/latency-histogram.js'
+import { histogramSamples, SnapshotMetric, type MetricType, type Sample } from './snapshot-metric.js'
+
+export interface MetricSources {
+  live: Live
+  broker: Broker
+  database: () => DatabaseStats
+}
+
+export interface Metrics {
+  readonly registry: Registry
+  /** HTTP request durations; labels method, route (the route pattern, never the raw URL), status_code. */
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>
+  /** The exposition text and its content type. */
+  scrape (): Promise<{ contentType: string, body: string }>
+}
+
+function perChannel (read: (channel: LiveChannelStats) => Sample[]): (live: Live) => Sample[] {
+  return (live) => live.stats().channels.flatMap(read)
+}
+
+function byReason (counts: Record<string, number>, labels: Record<string, string>): Sample[] {
+  return Object.entries(counts).map(([reason, value]) => ({ labels: { ...labels, reason }, value }))
+}
+
+export function createMetrics (sources: MetricSources): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request durations by route pattern (SSE streams are counted in flc_live_streams_open instead)',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [...LATENCY_BUCKETS],
+    registers: [registry]
+  })
+
+  const add = (name: string, help: string, type: MetricType, read: () => Sample[]) => {
+    registry.registerMetric(new SnapshotMetric(name, help, type, read) as unknown as Metric)
+  }
+  const { live, broker } = sources
+  const channelLabels = (c: LiveChannelStats) => ({ channel: c.channel, event: c.event })
+  const fromChannels = (read: (channel: LiveChannelStats) => Sample[]) => () => perChannel(read)(live)
+
+  add('flc_live_streams_open', 'Open SSE streams, all channels', 'gauge', () => [{ value: live.stats().clients }])
+  add('flc_live_clients', 'Open SSE streams per live channel', 'gauge', fromChannels((c) => [{ labels: channelLabels(c), value: c.clients }]))
+  add('flc_live_messages_total', 'Messages received from the broker per live channel', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.messages }]))
+  add('flc_live_deliveries_total', 'Frames written to browsers (one message to ten browsers counts ten), replays included', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.delivered }]))
+  add('flc_live_replayed_total', 'Frames written from history when a browser reconnected with a last id', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.replayed }]))
+  add('flc_live_dropped_total', 'Messages the render rejected, by reason', 'counter', fromChannels((c) => byReason(c.dropped, channelLabels(c))))
+  add('flc_live_evictions_total', 'Browsers disconnected for not reading fast enough (SSE_MAX_QUEUE_BYTES)', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.evicted }]))
+  add('flc_live_resets_total', 'Reset events sent instead of a replay, by reason (too-old, unknown, malformed)', 'counter', fromChannels((c) => byReason(c.resets, channelLabels(c))))
+  add('flc_live_render_seconds', 'Time to render one live message (once per message per process)', 'histogram', fromChannels((c) => histogramSamples('flc_live_render_seconds', channelLabels(c), c.renderSeconds)))
+  add('flc_live_delivery_lag_seconds', 'From the broker storing a message (its id time) to this process receiving it', 'histogram', fromChannels((c) => histogramSamples('flc_live_delivery_lag_seconds', channelLabels(c), c.deliveryLagSeconds)))
+
+  const brokerCounter = (name: string, help: string, read: (s: ReturnType<Broker['stats']>) => number) =>
+    add(name, help, 'counter', () => [{ labels: { kind: broker.kind }, value: read(broker.stats()) }])
+  brokerCounter('flc_broker_published_total', 'Messages stored through publish()', (s) => s.published)
+  brokerCounter('flc_broker_rejected_too_large_total', 'Payloads refused for their size', (s) => s.rejectedTooLarge)
+  brokerCounter('flc_broker_raw_ingested_total', 'Raw PUBLISH messages this process stored (Redis)', (s) => s.rawIngested)
+  brokerCounter('flc_broker_raw_duplicates_total', 'Raw PUBLISH messages another process had already stored (Redis)', (s) => s.rawDuplicates)
+  brokerCounter('flc_broker_resubscriptions_total', 'Times the Redis subscriber came back and re-subscribed', (s) => s.resubscriptions)
+  add('flc_broker_channels', 'Broker channels with a local subscriber', 'gauge', () => [{ labels: { kind: broker.kind }, value: broker.stats().channels }])
+  add('flc_broker_publish_seconds', 'publish() round trip until the broker confirmed the message stored', 'histogram',
+    () => histogramSamples('flc_broker_publish_seconds', { kind: broker.kind }, broker.stats().publishSeconds))
+
+  add('flc_db_query_seconds', 'Database query durations (as Prisma measured them)', 'histogram', () => {
+    const stats = sources.database()
+    return histogramSamples('flc_db_query_seconds', { kind: stats.kind }, stats.querySeconds)
+  })
+  add('flc_db_pool_connections', 'Database pool connections by state (total, idle, waiting = requests queued for one, max)', 'gauge', () => {
+    const { kind, pool } = sources.database()
+    return Object.entries(pool).map(([state, value]) => ({ labels: { kind, state }, value }))
+  })
+
+  return {
+    registry,
+    httpDuration,
+    async scrape () {
+      return { contentType: registry.contentType, body: await registry.metrics() }
+    }
+  }
+}
