@@ -40,6 +40,12 @@ test(`rolling restart of ${INSTANCES} instances behind nginx: ${CLIENTS} streams
     CHANNEL_PREFIX: prefix,
     PORT: String(port),
     NODE_ENV: 'production',
+    // Production requires it; the three replicas share it as they must.
+    SECRET_KEYS: 'rolling-restart-secret-0123456789abcdefghij',
+    // All 300 test clients share one address (127.0.0.1): lift the per-address stream cap and
+    // open rate, which exist for real clients, not for a load test from one machine.
+    STREAMS_PER_CLIENT: '1000',
+    RATE_LIMIT_STREAM_OPENS_PER_MIN: '1000000',
     LOG_LEVEL: 'warn',
     TRUST_PROXY: '127.0.0.1',
     SSE_RETRY_MS: '250',

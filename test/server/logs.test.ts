@@ -14,7 +14,7 @@ test('development logs are readable lines (pino-pretty), not JSON', async (t) =>
 })
 
 test('production logs are one JSON object per line', async (t) => {
-  const server = await startServer(t, { NODE_ENV: 'production', LOG_LEVEL: 'info', DATA_DIR: 'memory://' })
+  const server = await startServer(t, { NODE_ENV: 'production', LOG_LEVEL: 'info', DATA_DIR: 'memory://', SECRET_KEYS: 'production-logs-secret-0123456789abcdefgh' })
   server.child.kill('SIGTERM')
   await server.exited
   const logLines = server.output().split('\n').filter((line) => line.startsWith('{'))
