@@ -34,7 +34,7 @@ async function livePagesPlugin (fastify: FastifyInstance) {
     page: () => new PageChannels(streams, { stream: PAGE_STREAM_PATH, renew: PAGE_TOKEN_PATH }, fastify.config.HTMX_VERSION)
   } satisfies LivePages)
 
-  fastify.get(PAGE_STREAM_PATH, streams.handler)
+  fastify.get(PAGE_STREAM_PATH, { config: { rateLimit: fastify.rateLimits.streams } }, streams.handler)
   fastify.get(PAGE_TOKEN_PATH, { schema: { querystring: TokenQuery } }, async (request, reply) => {
     const renewed = streams.renew((request.query as { s: string }).s, request)
     return await reply.header('Cache-Control', 'no-store').send(renewed)
@@ -42,4 +42,4 @@ async function livePagesPlugin (fastify: FastifyInstance) {
   fastify.addHook('onClose', async () => { await streams.close() })
 }
 
-export default fp(livePagesPlugin, { name: 'live-pages', dependencies: ['config', 'live'] })
+export default fp(livePagesPlugin, { name: 'live-pages', dependencies: ['config', 'live', 'rate-limit'] })

@@ -140,6 +140,13 @@ export class PageStreams {
     }
     // Checked before anything is read: a refused request costs a MAC and nothing else.
     const grant = this.verify((request.query as Record<string, unknown> | null)?.s, false)
+    // A token is a capability that may leak (a shared URL, a log): private channels are also
+    // checked against this request (its session), as renewal does.
+    for (const channel of grant.channels) {
+      if (!this.authorized(channel, request)) this.refuse('unauthorized')
+    }
+    // The same connection limits as every stream route (per address, per process).
+    this.hub.admit(request, reply)
     const requested = requestedCursor(request)
     const hubs = grant.channels.map((channel) => this.acquire(channel))
     const release = () => { for (const channel of grant.channels) this.release(channel) }

@@ -174,7 +174,12 @@ describe('page stream tokens', () => {
   test('family channels: read with the token of the page, renewed only for a request still authorized', async (t) => {
     const { app, priv, base, streamUrl } = await startPageApp(t, {})
     const mine = priv.channel('k1')
-    const client = await SseTestClient.connect(streamUrl(['alpha', mine], '0-0_0-0'))
+    // The token alone is not enough for a private channel: the request must be authorized too
+    // (a leaked URL reads nothing).
+    const leaked = await SseTestClient.connect(streamUrl(['alpha', mine], '0-0_0-0'), { 'x-test-key': 'k2' })
+    assert.equal(leaked.status, 403)
+    leaked.close()
+    const client = await SseTestClient.connect(streamUrl(['alpha', mine], '0-0_0-0'), { 'x-test-key': 'k1' })
     t.after(() => client.close())
     const id = await app.broker.publish(mine, 'just for k1')
     await app.broker.publish(priv.channel('k2'), 'for k2 only')
@@ -187,7 +192,7 @@ describe('page stream tokens', () => {
     assert.equal(renewed.status, 200)
     const fresh = await renewed.json() as { token: string, expiresAt: number }
     assert.ok(fresh.expiresAt > Date.now())
-    const opened = await SseTestClient.connect(`${base}/live/?s=${fresh.token}`)
+    const opened = await SseTestClient.connect(`${base}/live/?s=${fresh.token}`, { 'x-test-key': 'k1' })
     assert.equal(opened.status, 200)
     opened.close()
     const stranger = await fetch(`${base}/live/token?s=${token}`, { headers: { 'x-test-key': 'k2' } })

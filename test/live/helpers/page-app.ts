@@ -8,6 +8,7 @@ import configPlugin from '../../../plugins/config.js'
 import brokerPlugin from '../../../plugins/broker.js'
 import livePlugin from '../../../plugins/live.js'
 import livePagesPlugin from '../../../plugins/live-pages.js'
+import rateLimitPlugin from '../../../plugins/rate-limit.js'
 import type { LiveChannel } from '../../../src/live/live-channel.js'
 import type { ChannelFamily } from '../../../src/live/page-streams.js'
 import { uniqueName } from '../../helpers/services.js'
@@ -30,6 +31,7 @@ export async function startPageApp (t: TestContext, env: Record<string, string>)
   await app.register(configPlugin, { config })
   await app.register(brokerPlugin, { connectionName: uniqueName('flc_page_conn') })
   await app.register(livePlugin)
+  await app.register(rateLimitPlugin)
   await app.register(livePagesPlugin)
   const alpha = app.live.channel({ channel: 'alpha', event: 'update', render: trivialRender })
   const beta = app.live.channel({ channel: 'beta', event: 'update', render: trivialRender })
