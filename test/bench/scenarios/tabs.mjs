@@ -189,6 +189,9 @@ async function cell (ctx, server, plan, { mode, tabs, blockedProbe = false }) {
       ctx.log(`    fallback, ${tabs} tabs: ${blocked.tabs.join(', ')} within ${BLOCKED_WAIT_MS} ms`)
     }
     const active = pages.slice(0, loadable)
+    // Without SharedWorker a hidden tab rests its stream after 10 s: say whether any was hidden.
+    let visibleTabs = 0
+    for (const page of active) if (await page.evaluate('document.visibilityState') === 'visible') visibleTabs++
     await sleep(500)
     const connections = await streamsOpen(server.origin, server.metricsToken)
 
@@ -233,6 +236,7 @@ async function cell (ctx, server, plan, { mode, tabs, blockedProbe = false }) {
       mode,
       tabs,
       loadedTabs: active.length,
+      visibleTabs,
       connections,
       deliveries: latencies.length,
       missing,
@@ -245,7 +249,7 @@ async function cell (ctx, server, plan, { mode, tabs, blockedProbe = false }) {
       browserProcesses: pss.processes,
       blocked
     }
-    ctx.log(`    ${mode}, ${tabs} tabs: ${connections} server stream(s), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, missing ${missing}, JS heap ${(result.jsHeapBytes / 2 ** 20).toFixed(1)} MiB (worker ${workerHeap === null ? '–' : (workerHeap / 2 ** 20).toFixed(2)} MiB), browser PSS ${(pss.bytes / 2 ** 20).toFixed(0)} MiB in ${pss.processes} processes`)
+    ctx.log(`    ${mode}, ${tabs} tabs (${visibleTabs} visible): ${connections} server stream(s), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, missing ${missing}, JS heap ${(result.jsHeapBytes / 2 ** 20).toFixed(1)} MiB (worker ${workerHeap === null ? '–' : (workerHeap / 2 ** 20).toFixed(2)} MiB), browser PSS ${(pss.bytes / 2 ** 20).toFixed(0)} MiB in ${pss.processes} processes`)
     return result
   } finally {
     await browser.close()
