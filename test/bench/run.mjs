@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- <scenario>...] [--quick] [options]`: the benchmark suite.
-// Scenarios: fanout, idle, route, pagination, pages, scale, channels (default: all, in that order).
+// Scenarios: fanout, idle, route, pagination, pages, scale, channels, tabs (default: all, in that order).
 // Each measures the product ("ours") against its baselines in the same run, with the server
 // pinned to core 0 and the load client to core 1, then prints tables and writes
 // test/bench/results/latest.json and latest.md.
@@ -34,10 +34,11 @@ import { pagination, paginationPlan } from './scenarios/pagination.mjs'
 import { pages } from './scenarios/pages.mjs'
 import { scale } from './scenarios/scale.mjs'
 import { channels } from './scenarios/channels.mjs'
+import { tabs } from './scenarios/tabs.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const PROJECT_ROOT = resolve(HERE, '..', '..')
-const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels }
+const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels, tabs }
 
 function parseArgs (argv) {
   const args = { scenarios: [], quick: false, build: true, oursRoot: PROJECT_ROOT, baselinesOnly: false, clientWorkers: undefined, idleConnections: undefined, fanoutClients: undefined, profile: false, servers: null, out: 'latest', report: null }
