@@ -19,12 +19,15 @@ async function broadcastsPlugin (fastify: FastifyInstance) {
     logger: fastify.log
   })
   fastify.decorate('broadcasts', broadcasts)
-  const stopListening = fastify.contacts.onChange(({ kind, contact }) => {
-    broadcasts.announce(['contacts', `contact:${contact.id}`], { kind, id: contact.id })
-  })
-  // Components register while the app loads; by onReady all of them are known.
+  let stopListening = () => {}
+  // Components (and the contacts repository, when the app has one) are all known by onReady.
   fastify.addHook('onReady', async () => {
     for (const component of fastify.components.all()) broadcasts.add(component)
+    if (fastify.hasDecorator('contacts')) {
+      stopListening = fastify.contacts.onChange(({ kind, contact }) => {
+        broadcasts.announce(['contacts', `contact:${contact.id}`], { kind, id: contact.id })
+      })
+    }
   })
   fastify.addHook('onClose', async () => {
     stopListening()
@@ -32,4 +35,4 @@ async function broadcastsPlugin (fastify: FastifyInstance) {
   })
 }
 
-export default fp(broadcastsPlugin, { name: 'broadcasts', dependencies: ['components', 'live', 'broker', 'contacts'] })
+export default fp(broadcastsPlugin, { name: 'broadcasts', dependencies: ['components', 'live', 'broker'] })

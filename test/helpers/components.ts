@@ -8,6 +8,10 @@ import type { AppConfig } from '../../src/config.js'
 import { installErrorHandlers } from '../../src/http/errors.js'
 import { buildComponentsOnly } from './build.js'
 import { SseTestClient } from './sse-client.js'
+import brokerPlugin from '../../plugins/broker.js'
+import livePlugin from '../../plugins/live.js'
+import livePagesPlugin from '../../plugins/live-pages.js'
+import broadcastsPlugin from '../../plugins/broadcasts.js'
 import type { Change } from '../../src/components/define.js'
 import { broadcastChannel } from '../../src/components/live-element.js'
 
@@ -71,6 +75,33 @@ export async function pageStreamUrl (app: FastifyInstance, path = '/'): Promise<
   const connect = /(?:sse-connect|hx-sse:connect)="([^"]+)"/.exec(html)?.[1]
   if (connect === undefined) throw new Error(`${path} has no page stream (no live component joined it)`)
   return `${base}${connect.replace(/&amp;/g, '&')}`
+}
+
+/**
+ * The component system, the in-process broker, page streams and broadcasts, plus these
+ * component plugins; listening on a free port (a live component's test needs no database).
+ */
+export async function buildLiveWithComponents (t: TestContext, ...plugins: FastifyPluginAsync[]): Promise<FastifyInstance> {
+  const app = await buildComponentsOnly(t, { STREAMS_PER_CLIENT: 100_000 })
+  installErrorHandlers(app)
+  await app.register(brokerPlugin, { connectionName: 'flc-test' })
+  await app.register(livePlugin)
+  await app.register(livePagesPlugin)
+  await app.register(broadcastsPlugin)
+  for (const plugin of plugins) await app.register(plugin)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return app
+}
+
+/** Renders a live component as a page would and opens that page's stream (parsed events). */
+export async function openComponentStream (t: TestContext, app: FastifyInstance, name: string, props: object = {}): Promise<SseTestClient> {
+  const page = app.livePages.page()
+  await app.components.renderInPage(name, props, page)
+  const connect = /(?:sse-connect|hx-sse:connect)="([^"]+)"/.exec(page.attributes())?.[1]
+  if (connect === undefined) throw new Error(`${name} did not join the page stream: is it live (defineComponent({ live: { tags } }))?`)
+  const client = await SseTestClient.connect(`${listeningUrl(app)}${connect.replace(/&amp;/g, '&')}`)
+  t.after(() => client.close())
+  return client
 }
 
 /**
