@@ -5,9 +5,9 @@
 // with history, so pages replay what they missed). Every process renders each such message once
 // (LiveChannelHub), never once per browser, and writes the same bytes to all its pages.
 // Updates that replace a component are coalesced per component: a burst of writes (a bulk
-// import through the app) sends at most one update per COALESCE window, so browsers cannot be
-// flooded; item updates (prepend/append) are sent per change up to a cap per window, then
-// folded into nothing but the next replace-style updates (the items appear on reload).
+// import through the app) sends at most one update per window, so browsers cannot be flooded;
+// item updates (prepend/append) are sent per change up to a cap per window, the rest shed
+// (counted; those items appear on reload).
 import type { Change, Component } from '../components/define.js'
 import { broadcastChannel } from '../components/live-element.js'
 import type { Live } from './live-hub.js'
@@ -92,7 +92,8 @@ export class Broadcasts {
       const live = entry.component.live
       if (live === undefined || !live.tags.some((tag) => announced.tags.includes(tag))) continue
       if (live.swap === 'replace') this.scheduleReplace(entry, announced)
-      else this.sendItem(entry, announced)
+      // An item component that renders nothing for this change is not sent it.
+      else if (live.props?.(announced) !== undefined) this.sendItem(entry, announced)
     }
   }
 

@@ -11,6 +11,7 @@ import type { AppConfig } from '../../src/config.js'
 
 const COUNT = 'broadcast.contact_count'
 const ROWS = 'broadcast.new_contacts'
+const CHANGES = 'broadcast.contact_changes'
 
 async function listening (t: TestContext, overrides: Partial<AppConfig>): Promise<FastifyInstance> {
   const app = await build(t, { STREAMS_PER_CLIENT: 100_000, ...overrides })
@@ -42,11 +43,14 @@ describe('live components from data', () => {
       assert.match(page.data(COUNT)[0] as string, /data-contact-count="1">1 contact</)
       assert.match(page.data(ROWS)[0] as string, new RegExp(`<tr data-contact-id="${created.id}">`))
     }
-    assert.equal(app.broadcasts.stats().renders, 2) // one per component, not one per page
-    // Deletes and updates re-render the count, and add no row.
+    assert.equal(app.broadcasts.stats().renders, 2) // one per affected component, not one per page
+    // An edit sends the row as it is now; a delete an empty template (the row goes) and the count.
+    await app.contacts.update(created.id, { status: 'inactive' })
+    for (const page of pages) await page.waitFor((c) => c.data(CHANGES).length === 1, 'the edited row')
+    assert.match(pages[0]!.data(CHANGES)[0] as string, new RegExp(`^<template data-contact-change data-contact-id="${created.id}"><tr data-contact-id="${created.id}">[\\s\\S]*<option value="inactive" selected>`))
     await app.contacts.delete(created.id)
-    for (const page of pages) await page.waitFor((c) => c.data(COUNT).length === 2, 'count after delete')
-    assert.match(pages[0]!.data(COUNT)[1] as string, /0 contacts/)
+    for (const page of pages) await page.waitFor((c) => c.data(COUNT).some((html) => html.includes('0 contacts')) && c.data(CHANGES).length === 2, 'count and change after delete')
+    assert.equal(pages[0]!.data(CHANGES)[1], `<template data-contact-change data-contact-id="${created.id}"></template>`)
     assert.equal(pages[0]!.data(ROWS).length, 1)
   })
 

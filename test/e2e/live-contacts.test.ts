@@ -1,7 +1,7 @@
 // End to end in Chromium, on htmx 2 and htmx 4: a contact added in one browser appears in every
 // other open browser's table and live contact count, also when those browsers are served by
-// another instance (two server processes sharing PostgreSQL and Redis). Deleting it updates
-// every count. Waits poll through DevTools (waitInPage): the pages' CSP refuses eval.
+// another instance (two server processes sharing PostgreSQL and Redis); its edit and its delete
+// reach every table and count the same way. Waits poll through DevTools (waitInPage): the pages' CSP refuses eval.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -70,10 +70,18 @@ for (const htmxVersion of ['2', '4'] as const) {
       // The writer got the row twice (its form's answer and the live update): shown once.
       await waitInPage(writer, `!probe.busy() && ${rowOf('grace@navy.mil')} === 1`, WAIT_MS, 'the writer shows the row once')
 
-      // Deleted in the browser on instance two: every count goes back.
+      // Edited in the writer: every table shows the new status.
+      await writer.locator('#contacts-added select[name="status"]').selectOption('inactive')
+      for (const [i, page] of pages.entries()) {
+        await waitInPage(page, 'document.querySelector(\'#contacts-added tr[data-contact-id] select\')?.value === \'inactive\' && !probe.busy()', WAIT_MS, `browser ${i + 1}: the edited status`)
+      }
+
+      // Deleted in the browser on instance two: the row leaves every table, every count goes back.
       const reader = pages[1] as Page
       await reader.locator('#contacts-added').getByRole('button', { name: 'Delete Grace Hopper' }).click()
-      for (const [i, page] of pages.entries()) await waitInPage(page, countIs(2), WAIT_MS, `browser ${i + 1}: the count after the delete`)
+      for (const [i, page] of pages.entries()) {
+        await waitInPage(page, `${countIs(2)} && ${rowOf('grace@navy.mil')} === 0`, WAIT_MS, `browser ${i + 1}: the row gone and the count after the delete`)
+      }
       assert.deepEqual(watches.flatMap((watch) => watch.problems()), [], 'no console errors (CSP violations included), no failed requests')
     } catch (error) {
       await saveFailureArtifacts(t, `live contacts htmx ${htmxVersion}`, writer, servers, watches[0] as PageWatch)
