@@ -8,6 +8,7 @@
 // import through the app) sends at most one update per window, so browsers cannot be flooded;
 // item updates (prepend/append) are sent per change up to a cap per window, the rest shed
 // (counted; those items appear on reload).
+import type { TObject } from '@sinclair/typebox'
 import type { Change, Component } from '../components/define.js'
 import { broadcastChannel } from '../components/live-element.js'
 import type { Live } from './live-hub.js'
@@ -76,7 +77,8 @@ export class Broadcasts {
   }
 
   /** Makes a live component's channel (at start-up: every process must listen from the start). */
-  add (component: Component): void {
+  add<P extends TObject> (typed: Component<P>): void {
+    const component = typed as unknown as Component
     const live = component.live
     if (live === undefined || this.entries.has(component.name)) return
     const channel = broadcastChannel(component.name)
