@@ -68,6 +68,18 @@ export class Components {
     return await this.#renderer.render(name, props, this.#context(request), propsStatus)
   }
 
+  /** A live component's update for the page stream: its content, without its live element. */
+  async renderBroadcast (name: string, props: unknown): Promise<string> {
+    const rendered = await this.#renderer.render(name, props, { app: this.app, broadcast: true })
+    return rendered.html
+  }
+
+  /** Renders one component as on a page with a page stream (a live component joins livePage). */
+  async renderInPage (name: string, props: unknown, livePage: LivePage): Promise<string> {
+    const rendered = await this.#renderer.render(name, props, { app: this.app, page: livePage })
+    return rendered.html
+  }
+
   /** Renders a page template through @fastify/view, resolving components and their assets. */
   /** livePage: the page's stream, which the live components on the page join. */
   async renderPage (page: string, data: object, request?: FastifyRequest, livePage?: LivePage): Promise<string> {

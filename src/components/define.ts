@@ -13,6 +13,8 @@ export interface RenderContext {
   request?: FastifyRequest
   /** Present when rendering a full page with a page stream: live components join it. */
   page?: LivePage
+  /** Rendering a live component's update for the page stream: its content, without its element. */
+  broadcast?: boolean
 }
 
 /** The page stream of the page being rendered: every live component's channel joins it. */
@@ -55,6 +57,31 @@ export interface ComponentOptions<P extends TObject> {
    * fastify.components.invalidate(tag) drops entries of a tag, in every process.
    */
   cache?: ComponentCacheOptions
+  /**
+   * Makes the component live: a write announcing one of these data tags re-renders it (once
+   * per process, never once per browser) and pushes the HTML to every page showing it.
+   */
+  live?: ComponentLiveOptions<P>
+}
+
+/** What an announcement says changed (a repository write, or a call from outside the app). */
+export interface Change {
+  tags: string[]
+  kind?: 'create' | 'update' | 'delete'
+  /** Id of the item written, when one was. */
+  id?: number
+}
+
+export interface ComponentLiveOptions<P extends TObject> {
+  /** Data tags that make it live, e.g. ['contacts'] or ['contact:42']. */
+  tags: string[]
+  /** How an update lands: replace its content (default), or prepend / append an item. */
+  swap?: 'replace' | 'prepend' | 'append'
+  /** Props to render for a change; undefined: this change sends nothing. Default: {} for every change. */
+  props?: (change: Change) => Static<P> | undefined
+  /** The element around it on the page (default "div"; "tbody" in a table), and its id. */
+  element?: string
+  id?: string
 }
 
 export interface ComponentCacheOptions {
@@ -72,6 +99,7 @@ export interface Component<P extends TObject = TObject> {
   readonly propsCheck: TypeCheck<P>
   readonly data: (props: Static<P>, ctx: RenderContext) => Promise<object> | object
   readonly cache: { ttlMs: (ctx: RenderContext) => number, tags: readonly string[] } | undefined
+  readonly live: Required<Pick<ComponentLiveOptions<P>, 'tags' | 'swap' | 'element'>> & Pick<ComponentLiveOptions<P>, 'id' | 'props'> | undefined
 }
 
 /** A component name: lower-case letters, digits and _, starting with a letter. */
@@ -94,6 +122,23 @@ function cacheOf (options: ComponentCacheOptions | undefined): Component['cache'
   return { ttlMs: typeof ttlMs === 'function' ? ttlMs : () => ttlMs, tags: [...(options.tags ?? [])] }
 }
 
+const TAG = /^[A-Za-z0-9_.:-]{1,100}$/
+const ELEMENT = /^[a-z][a-z0-9]{0,20}$/
+const ELEMENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,100}$/
+
+function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<P> | undefined): Component<P>['live'] {
+  if (options === undefined) return undefined
+  const fail = (what: string) => { throw new Error(`Component "${name}": live.${what}`) }
+  if (!Array.isArray(options.tags) || options.tags.length === 0 || !options.tags.every((tag) => TAG.test(tag))) fail('tags must be a non-empty list of data tags (1-100 letters, digits, _ . : -), e.g. ["contacts"]')
+  const swap = options.swap ?? 'replace'
+  if (!['replace', 'prepend', 'append'].includes(swap)) fail('swap must be "replace", "prepend" or "append"')
+  if (swap !== 'replace' && options.props === undefined) fail('props is required with prepend/append: it turns a change into the props of the item to render')
+  const element = options.element ?? 'div'
+  if (!ELEMENT.test(element)) fail('element must be a lower-case HTML element name, e.g. "tbody"')
+  if (options.id !== undefined && !ELEMENT_ID.test(options.id)) fail('id must be a valid HTML id (a letter, then letters, digits, _ or -)')
+  return { tags: [...options.tags], swap, element, id: options.id, props: options.props }
+}
+
 export function defineComponent<P extends TObject> (options: ComponentOptions<P>): Component<P> {
   const { name, dir } = options
   if (typeof name !== 'string' || !COMPONENT_NAME.test(name)) {
@@ -112,6 +157,7 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
     js: assetList(dir, options.js, 'script.js', name),
     propsCheck: TypeCompiler.Compile(options.props),
     data: options.data ?? ((props) => props),
-    cache: cacheOf(options.cache)
+    cache: cacheOf(options.cache),
+    live: liveOf(name, options.live)
   }
 }

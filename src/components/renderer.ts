@@ -13,6 +13,7 @@ import type { ComponentRegistry } from './registry.js'
 import type { TemplateCache } from './templates.js'
 import { ComponentDepthError, ComponentPropsError } from './errors.js'
 import { assetTags } from './assets.js'
+import { joinPage, liveElement } from './live-element.js'
 import type { RenderCache } from './render-cache.js'
 
 type HandlebarsEnv = typeof import('handlebars')
@@ -120,6 +121,18 @@ export class ComponentRenderer {
     if (depth > MAX_DEPTH) throw new ComponentDepthError(name, MAX_DEPTH)
     const component = this.registry.get(name)
     const valid = this.validateProps(component, props, propsStatus)
+    // A live component: its element joins the page stream. The newest id is read before the
+    // data, so an update announced in between is replayed rather than lost. A broadcast
+    // render (the update itself) is the content only.
+    if (component.live === undefined || (session.ctx.broadcast === true && depth === 0)) {
+      return await this.#renderValid(component, valid, session, depth, slot)
+    }
+    const joined = await joinPage(component, session.ctx)
+    return liveElement(component, joined, await this.#renderValid(component, valid, session, depth, slot))
+  }
+
+  async #renderValid (component: Component, valid: object, session: RenderSession, depth: number, slot: string | undefined): Promise<string> {
+    const name = component.name
     const filled = slot === undefined ? undefined : await resolvePlaceholders(slot, session)
     // A TTL of 0 (e.g. CONTACTS_CACHE_TTL_MS=0) turns the cache off: no key, no own session.
     if (component.cache === undefined || component.cache.ttlMs(session.ctx) <= 0) {

@@ -1,5 +1,5 @@
-// `npm run new:component -- <name>`: writes a component folder (index.ts, template.hbs,
-// style.css) and its test, ready to run. Refuses names the registry would refuse and never
+// `npm run new:component -- <name> [--live]`: writes a component folder (index.ts, template.hbs,
+// style.css; --live: a live component) and its test, ready to run. Refuses names the registry would refuse and never
 // overwrites anything.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -8,7 +8,7 @@ import { COMPONENT_NAME } from './define.js'
 
 export const ScaffoldError = createError<'FLC_SCAFFOLD', 500, [message: string]>('FLC_SCAFFOLD', '%s', 500)
 
-export const SCAFFOLD_USAGE = 'usage: npm run new:component -- <name>   (name: lower-case letters, digits and _, e.g. contact_card)'
+export const SCAFFOLD_USAGE = 'usage: npm run new:component -- <name> [--live]   (name: lower-case letters, digits and _, e.g. contact_card)'
 
 /** contact_card → contactCard */
 function camel (name: string): string {
@@ -20,15 +20,61 @@ export function scaffoldUrl (name: string): string {
   return `/${name.replace(/_/g, '-')}`
 }
 
-/** Reads the command line: exactly one name, no flags. */
-export function parseScaffoldArgs (args: string[]): string {
-  if (args.includes('--live')) {
-    throw new ScaffoldError('--live is not available yet: live components from data (broadcasts) are not part of this version. Scaffold a plain component and see "Live components" in the README for channels.')
-  }
-  const flags = args.filter((arg) => arg.startsWith('-'))
+/** Reads the command line: exactly one name, optionally --live. */
+export function parseScaffoldArgs (args: string[]): { name: string, live: boolean } {
+  const live = args.includes('--live')
+  const rest = args.filter((arg) => arg !== '--live')
+  const flags = rest.filter((arg) => arg.startsWith('-'))
   if (flags.length > 0) throw new ScaffoldError(`unknown option ${flags.join(', ')}; ${SCAFFOLD_USAGE}`)
-  if (args.length !== 1) throw new ScaffoldError(args.length === 0 ? `a component name is required; ${SCAFFOLD_USAGE}` : `one name at a time (got ${args.join(' ')}); ${SCAFFOLD_USAGE}`)
-  return args[0] as string
+  if (rest.length !== 1) throw new ScaffoldError(rest.length === 0 ? `a component name is required; ${SCAFFOLD_USAGE}` : `one name at a time (got ${rest.join(' ')}); ${SCAFFOLD_USAGE}`)
+  return { name: rest[0] as string, live }
+}
+
+/** A live component: re-rendered on every open page when its tag is announced. */
+function liveFiles (name: string): Record<string, string> {
+  const id = camel(name)
+  return {
+    'index.ts': `// ${name}: say in one line what it shows. Live: fastify.broadcasts.announce(['${name}'])
+// (or a repository write announcing that tag) re-renders it once per process and pushes it to
+// every open page showing it. In a page: {{component "${name}"}}.
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { defineComponent } from '../../src/components/define.js'
+import { sourceDirOf } from '../../src/paths.js'
+
+export const ${id} = defineComponent({
+  name: '${name}',
+  dir: sourceDirOf(import.meta.url),
+  props: Type.Object({}, { additionalProperties: false }),
+  live: { tags: ['${name}'] },
+  // Template data (may be async and query the database through ctx.app).
+  data: () => ({ renderedAt: new Date().toISOString() })
+})
+
+export default async function ${id}Plugin (fastify: FastifyInstance): Promise<void> {
+  fastify.components.register(${id})
+}
+`,
+    'template.hbs': `<span class="${name.replace(/_/g, '-')}">Rendered at {{renderedAt}}</span>
+`
+  }
+}
+
+function liveTestFile (name: string): string {
+  const id = camel(name)
+  return `// ${name}: live on a page stream.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import ${id}Plugin from '../../components/${name}/index.js'
+import { announceAndWait, buildLiveWithComponents, openComponentStream } from '../helpers/components.js'
+
+test('${name} is re-rendered and pushed when its tag is announced', async (t) => {
+  const app = await buildLiveWithComponents(t, ${id}Plugin)
+  const stream = await openComponentStream(t, app, '${name}')
+  const html = await announceAndWait(app, stream, '${name}', ['${name}'])
+  assert.match(html, /class="${name.replace(/_/g, '-')}"/)
+})
+`
 }
 
 function files (name: string): Record<string, string> {
@@ -103,7 +149,7 @@ export interface ScaffoldResult {
 }
 
 /** Creates components/<name>/ and test/components/<name>.test.ts under root. */
-export function scaffoldComponent (root: string, name: string): ScaffoldResult {
+export function scaffoldComponent (root: string, name: string, live = false): ScaffoldResult {
   if (!COMPONENT_NAME.test(name)) {
     throw new ScaffoldError(`component name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and _, starting with a letter (e.g. contact_card)`)
   }
@@ -114,12 +160,12 @@ export function scaffoldComponent (root: string, name: string): ScaffoldResult {
   }
   mkdirSync(dir, { recursive: true })
   const created: string[] = []
-  for (const [file, content] of Object.entries(files(name))) {
+  for (const [file, content] of Object.entries(live ? liveFiles(name) : files(name))) {
     writeFileSync(join(dir, file), content, { flag: 'wx' })
     created.push(join(dir, file))
   }
   mkdirSync(join(root, 'test', 'components'), { recursive: true })
-  writeFileSync(test, testFile(name), { flag: 'wx' })
+  writeFileSync(test, live ? liveTestFile(name) : testFile(name), { flag: 'wx' })
   created.push(test)
   return { created: created.map((path) => relative(root, path)) }
 }

@@ -1,9 +1,10 @@
 // npm run new:component: the scaffolded folder and test work as written; bad and duplicate
-// names, extra options and --live are refused with a clear message and nothing written.
+// names and extra options are refused with a clear message and nothing written; --live writes
+// a live component whose test passes.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { projectRoot } from '../../src/paths.js'
@@ -35,7 +36,19 @@ test('the scaffold writes a component folder and a test that passes', async (t) 
   assert.match(run.stdout, /# fail 0\b/, run.stdout)
 })
 
-test('bad names, duplicates, extra options and --live are refused, writing nothing', (t) => {
+test('--live writes a live component (under 30 lines of TypeScript) and a test that passes', async (t) => {
+  const root = scratchProject(t)
+  const { created } = scaffoldComponent(root, 'clock', true)
+  assert.deepEqual(created.sort(), ['components/clock/index.ts', 'components/clock/template.hbs', 'test/components/clock.test.ts'])
+  assert.ok(readFileSync(join(root, 'components', 'clock', 'index.ts'), 'utf8').split('\n').length <= 30)
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', join(root, 'test', 'components', 'clock.test.ts')], {
+    cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', NODE_TEST_CONTEXT: undefined }
+  })
+  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
+  assert.match(run.stdout, /# pass 1\b/, run.stdout)
+})
+
+test('bad names, duplicates and extra options are refused, writing nothing', (t) => {
   const root = scratchProject(t)
   scaffoldComponent(root, 'card')
   const before = readdirSync(join(root, 'components')).sort()
@@ -47,8 +60,8 @@ test('bad names, duplicates, extra options and --live are refused, writing nothi
   assert.throws(() => parseScaffoldArgs([]), { code: 'FLC_SCAFFOLD', message: /name is required/ })
   assert.throws(() => parseScaffoldArgs(['a', 'b']), { code: 'FLC_SCAFFOLD', message: /one name at a time/ })
   assert.throws(() => parseScaffoldArgs(['card', '--force']), { code: 'FLC_SCAFFOLD', message: /unknown option --force/ })
-  assert.throws(() => parseScaffoldArgs(['card', '--live']), { code: 'FLC_SCAFFOLD', message: /--live is not available yet/ })
-  assert.equal(parseScaffoldArgs(['card']), 'card')
+  assert.deepEqual(parseScaffoldArgs(['card', '--live']), { name: 'card', live: true })
+  assert.deepEqual(parseScaffoldArgs(['card']), { name: 'card', live: false })
 })
 
 test('npm run new:component exits 1 with one clear line for a bad name', () => {

@@ -1,11 +1,19 @@
 // Test helpers for component authors: an app with only the component system, the app's error
 // handler and the given component plugins (no database, no broker), a component rendered to HTML, and a route called
-// as htmx calls it.
+// as htmx calls it; for live components, a page's stream read as parsed events and a change
+// announced with its delivery awaited.
 import type { TestContext } from 'node:test'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { AppConfig } from '../../src/config.js'
 import { installErrorHandlers } from '../../src/http/errors.js'
 import { buildComponentsOnly } from './build.js'
+import { SseTestClient } from './sse-client.js'
+import brokerPlugin from '../../plugins/broker.js'
+import livePlugin from '../../plugins/live.js'
+import livePagesPlugin from '../../plugins/live-pages.js'
+import broadcastsPlugin from '../../plugins/broadcasts.js'
+import type { Change } from '../../src/components/define.js'
+import { broadcastChannel } from '../../src/components/live-element.js'
 
 /** The component system plus these component plugins (e.g. the default export of components/x/index.ts). */
 export async function buildWithComponents (t: TestContext, ...plugins: FastifyPluginAsync[]): Promise<FastifyInstance>
@@ -46,4 +54,70 @@ export async function callRoute (app: FastifyInstance, url: string, options: { m
     code: /data-code="([^"]+)"/.exec(response.body)?.[1],
     headers: response.headers
   }
+}
+
+/**
+ * Opens a page's stream as a browser would (the app must listen): GETs the page, follows its
+ * sse-connect (token and each channel's newest id) and reads the stream as parsed events
+ * (client.events: { event, data, lastEventId }). Live component updates are the events named
+ * "broadcast.<component>". Closed when the test ends.
+ */
+export async function openPageStream (t: TestContext, app: FastifyInstance, path = '/', headers: Record<string, string> = {}): Promise<SseTestClient> {
+  const client = await SseTestClient.connect(await pageStreamUrl(app, path), headers)
+  t.after(() => client.close())
+  return client
+}
+
+/** The stream URL a page was rendered with (its token and each channel's newest id). */
+export async function pageStreamUrl (app: FastifyInstance, path = '/'): Promise<string> {
+  const base = listeningUrl(app)
+  const html = await (await fetch(`${base}${path}`)).text()
+  const connect = /(?:sse-connect|hx-sse:connect)="([^"]+)"/.exec(html)?.[1]
+  if (connect === undefined) throw new Error(`${path} has no page stream (no live component joined it)`)
+  return `${base}${connect.replace(/&amp;/g, '&')}`
+}
+
+/**
+ * The component system, the in-process broker, page streams and broadcasts, plus these
+ * component plugins; listening on a free port (a live component's test needs no database).
+ */
+export async function buildLiveWithComponents (t: TestContext, ...plugins: FastifyPluginAsync[]): Promise<FastifyInstance> {
+  const app = await buildComponentsOnly(t, { STREAMS_PER_CLIENT: 100_000 })
+  installErrorHandlers(app)
+  await app.register(brokerPlugin, { connectionName: 'flc-test' })
+  await app.register(livePlugin)
+  await app.register(livePagesPlugin)
+  await app.register(broadcastsPlugin)
+  for (const plugin of plugins) await app.register(plugin)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return app
+}
+
+/** Renders a live component as a page would and opens that page's stream (parsed events). */
+export async function openComponentStream (t: TestContext, app: FastifyInstance, name: string, props: object = {}): Promise<SseTestClient> {
+  const page = app.livePages.page()
+  await app.components.renderInPage(name, props, page)
+  const connect = /(?:sse-connect|hx-sse:connect)="([^"]+)"/.exec(page.attributes())?.[1]
+  if (connect === undefined) throw new Error(`${name} did not join the page stream: is it live (defineComponent({ live: { tags } }))?`)
+  const client = await SseTestClient.connect(`${listeningUrl(app)}${connect.replace(/&amp;/g, '&')}`)
+  t.after(() => client.close())
+  return client
+}
+
+/**
+ * Announces a change (as a write through the app does) and resolves with the HTML of the
+ * component's next update on the stream.
+ */
+export async function announceAndWait (app: FastifyInstance, client: SseTestClient, component: string, tags: string[], change: Omit<Change, 'tags'> = {}): Promise<string> {
+  const event = broadcastChannel(component)
+  const before = client.data(event).length
+  app.broadcasts.announce(tags, change)
+  await client.waitFor((c) => c.data(event).length > before, `an update of ${component}`)
+  return client.data(event)[before] as string
+}
+
+function listeningUrl (app: FastifyInstance): string {
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('The app must listen (await app.listen({ port: 0, host: "127.0.0.1" }))')
+  return `http://127.0.0.1:${address.port}`
 }

@@ -1,0 +1,27 @@
+// contact_changes: edits and deletes reach every open contacts table. For each update or delete
+// of a contact it renders a <template> (the row as it is now, or nothing when it is gone);
+// script.js puts it in place of that contact's row wherever the table shows it.
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { defineComponent } from '../../src/components/define.js'
+import { sourceDirOf } from '../../src/paths.js'
+
+export const contactChanges = defineComponent({
+  name: 'contact_changes',
+  dir: sourceDirOf(import.meta.url),
+  props: Type.Object({ id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+  live: {
+    tags: ['contacts'],
+    swap: 'append',
+    props: (change) => (change.kind !== 'create' && change.id !== undefined ? { id: change.id } : undefined)
+  },
+  async data ({ id }, { app }) {
+    // The row as it is now: an update shows it, a delete (or a row gone since) removes it.
+    const contact = id === undefined ? undefined : await app.contacts.get(id).catch(() => undefined)
+    return { id, contact }
+  }
+})
+
+export default async function (fastify: FastifyInstance) {
+  fastify.components.register(contactChanges)
+}
