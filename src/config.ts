@@ -2,6 +2,7 @@
 // A bad value stops start-up with one line naming the variable, the value and what is accepted.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { isIP } from 'node:net'
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535, description: 'an integer from 0 to 65535' })
 
@@ -58,6 +59,19 @@ function convert (schema: TSchema, raw: string): unknown {
   return raw
 }
 
+/** TRUST_PROXY addresses and CIDR ranges must be real ones: a bad one would stop start-up with a stack trace deep in proxy-addr. */
+function checkTrustProxy (value: unknown): void {
+  if (typeof value !== 'string' || value === 'true' || value === 'false' || /^\d+$/.test(value)) return
+  for (const part of value.split(',')) {
+    const [address = '', prefix, extra] = part.split('/')
+    const version = isIP(address)
+    const bits = version === 4 ? 32 : 128
+    if (version === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+      throw new ConfigError('TRUST_PROXY', value, `true, false, a hop count, or comma-separated IP addresses / CIDR ranges; ${JSON.stringify(part)} is not an IPv4/IPv6 address with an optional /prefix`)
+    }
+  }
+}
+
 /**
  * Builds the configuration from environment-like input. Unknown variables are ignored,
  * empty strings count as unset. Throws ConfigError on the first bad variable.
@@ -75,5 +89,6 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     }
     config[name] = value
   }
+  checkTrustProxy(config.TRUST_PROXY)
   return config as AppConfig
 }

@@ -57,3 +57,12 @@ test('a bad value is one line naming the variable, the value and what is accepte
 test('unknown variables are ignored', () => {
   assert.doesNotThrow(() => loadConfig({ SOMETHING_ELSE: 'x', PATH: '/bin' }))
 })
+
+test('TRUST_PROXY: a malformed address or CIDR range is a configuration error naming it, not a crash at start-up', () => {
+  for (const value of ['999.1.1.1/99', '10.0.0.0/33', '::1/200', '1.2.3', '10.0.0.1/8/1']) {
+    assert.throws(() => loadConfig({ TRUST_PROXY: value }), (error: Error) => error instanceof ConfigError && error.message.startsWith(`Invalid configuration: TRUST_PROXY=${JSON.stringify(value)}`), value)
+  }
+  for (const value of ['true', 'false', '1', '127.0.0.1', '10.0.0.0/8,127.0.0.1', '::1', 'fd00::/8']) {
+    assert.equal(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY, value)
+  }
+})

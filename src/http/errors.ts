@@ -16,6 +16,21 @@ function unavailableDependency (error: unknown): { name: string, retryAfterSecon
   return undefined
 }
 
+interface ValidationIssue { keyword?: string, instancePath?: string, message?: string, params?: Record<string, unknown> }
+
+/** "status (in the body) must be one of: active, inactive" from Fastify's validation error. */
+function validationMessage (error: FastifyError): string {
+  const issues = (error.validation ?? []) as ValidationIssue[]
+  const first = issues[0] ?? {}
+  const missing = first.params?.missingProperty
+  const name = typeof missing === 'string' ? missing : (first.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
+  const where = error.validationContext === undefined ? '' : ` (in the ${error.validationContext === 'querystring' ? 'query string' : error.validationContext})`
+  const allowed = issues.filter((i) => i.keyword === 'const' && i.instancePath === first.instancePath).map((i) => String(i.params?.allowedValue))
+  if (name === '') return `The request${where} is invalid: ${first.message ?? error.message}`
+  if (allowed.length > 1) return `${name}${where} must be one of: ${allowed.join(', ')}`
+  return `${name}${where} ${typeof missing === 'string' ? 'is required' : (first.message ?? 'is invalid')}`
+}
+
 function capitalized (text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1)
 }
@@ -74,6 +89,12 @@ export function installErrorHandlers (fastify: FastifyInstance): void {
       request.log.warn({ err: error, dependency: dependency.name }, 'request failed: a dependency is unavailable')
       reply.header('Retry-After', String(dependency.retryAfterSeconds))
       return await sendError(request, reply, 503, `${capitalized(dependency.name)} is unavailable right now; try again in ${dependency.retryAfterSeconds} s.`, 'FLC_UNAVAILABLE')
+    }
+    if (Array.isArray(error.validation) && error.validation.length > 0) {
+      // A route's TypeBox schema refused the request: name the parameter and what it accepts,
+      // with the same stable code as component routes (not Ajv's wording alone).
+      request.log.info({ err: { message: error.message, code: error.code }, status: 400 }, 'request rejected')
+      return await sendError(request, reply, 400, validationMessage(error), 'FLC_BAD_PARAMETER')
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     if (status >= 500) {

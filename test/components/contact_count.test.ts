@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { createTestDatabase, requireRedis, redisPrefix } from '../helpers/services.js'
-import { announceAndWait, openPageStream, pageStreamUrl } from '../helpers/components.js'
+import { announceAndWait, openPageStream, pageStream } from '../helpers/components.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 import type { AppConfig } from '../../src/config.js'
 
@@ -96,8 +96,8 @@ describe('live components from data', () => {
     assert.equal(one.broadcasts.stats().renders, 2)
     assert.equal(two.broadcasts.stats().renders, 2)
     // Replay: a page that was away gets what it missed from its last id (Last-Event-ID).
-    const url2 = await pageStreamUrl(two)
-    const away = await SseTestClient.connect(url2)
+    const { url: url2, headers: browser } = await pageStream(two)
+    const away = await SseTestClient.connect(url2, browser)
     t.after(() => away.close())
     await one.contacts.create(ada(8))
     await away.waitFor((c) => c.data(COUNT).length === 1, 'count on the second page')
@@ -105,7 +105,7 @@ describe('live components from data', () => {
     away.close()
     await one.contacts.create(ada(9))
     await pages[1]!.waitFor((c) => c.data(COUNT).some((html) => html.includes('3 contacts')), 'third count')
-    const back = await SseTestClient.connect(url2, { 'Last-Event-ID': cursor })
+    const back = await SseTestClient.connect(url2, { ...browser, 'Last-Event-ID': cursor })
     t.after(() => back.close())
     await back.waitFor((c) => c.data(COUNT).length === 1 && c.data(ROWS).length === 1, 'replayed count and row')
     assert.match(back.data(COUNT)[0] as string, /3 contacts/)

@@ -66,10 +66,12 @@ test('a message published between page render and stream connect is not lost', a
   if (started === undefined) return
   const { app, base } = started
   await app.broker.publish('notifications_channel', notification('before render'))
-  const url = streamUrlOf((await app.inject('/')).body)
+  // As a browser: the page's session cookie goes with its stream (the page carries a private feed).
+  const { url: pageStream, cookie } = await openPage(base)
+  const url = pageStream.slice(base.length)
   assert.match(url, /lastEventId=(0-0_)*[1-9]\d*-\d+/, 'the page carries the notification channel\'s current last id')
   await app.broker.publish('notifications_channel', notification('in the gap'))
-  const client = await connect(t, base + url)
+  const client = await connect(t, base + url, { cookie })
   await app.broker.publish('notifications_channel', notification('live'))
   await client.waitForEvents(2)
   const titles = client.data('notifications_channel').map((d) => /notification-title">([^<]*)</.exec(d)?.[1])
@@ -95,8 +97,12 @@ test('private notifications: each session sees only its own, from code and from 
   const two = await openPage(base)
   assert.match(one.cookie, /^flc_session=/)
   assert.notEqual(one.session, two.session)
-  const streamOne = await connect(t, one.url)
-  const streamTwo = await connect(t, two.url)
+  // A leaked stream URL (the other session's cookie, or none) reads nothing of the private channel.
+  const leaked = await SseTestClient.connect(one.url, { cookie: two.cookie })
+  assert.equal(leaked.status, 403)
+  leaked.close()
+  const streamOne = await connect(t, one.url, { cookie: one.cookie })
+  const streamTwo = await connect(t, two.url, { cookie: two.cookie })
   await waitUntil(() => app.livePages.streams.stats().connections === 2)
 
   await publishPrivateNotification(app, one.session, { title: 'for one', message: 'code', color: 'blue' })
@@ -123,7 +129,7 @@ test('private notifications: each session sees only its own, from code and from 
   const cursor = streamOne.lastEventId
   streamOne.close()
   await publishPrivateNotification(app, one.session, { title: 'while away', message: 'replayed', color: 'green' })
-  const again = await connect(t, one.url.replace(/lastEventId=[^&]+/, `lastEventId=${cursor}`))
+  const again = await connect(t, one.url.replace(/lastEventId=[^&]+/, `lastEventId=${cursor}`), { cookie: one.cookie })
   await again.waitForEvents(1)
   assert.deepEqual(titles(again), ['while away'])
   assert.equal(streamTwo.events.length, 2, 'the other session saw nothing of it')

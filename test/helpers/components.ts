@@ -11,6 +11,7 @@ import { SseTestClient } from './sse-client.js'
 import brokerPlugin from '../../plugins/broker.js'
 import livePlugin from '../../plugins/live.js'
 import livePagesPlugin from '../../plugins/live-pages.js'
+import rateLimitPlugin from '../../plugins/rate-limit.js'
 import broadcastsPlugin from '../../plugins/broadcasts.js'
 import type { Change } from '../../src/components/define.js'
 import { broadcastChannel } from '../../src/components/live-element.js'
@@ -63,18 +64,30 @@ export async function callRoute (app: FastifyInstance, url: string, options: { m
  * "broadcast.<component>". Closed when the test ends.
  */
 export async function openPageStream (t: TestContext, app: FastifyInstance, path = '/', headers: Record<string, string> = {}): Promise<SseTestClient> {
-  const client = await SseTestClient.connect(await pageStreamUrl(app, path), headers)
+  const stream = await pageStream(app, path)
+  const client = await SseTestClient.connect(stream.url, { ...stream.headers, ...headers })
   t.after(() => client.close())
   return client
 }
 
-/** The stream URL a page was rendered with (its token and each channel's newest id). */
-export async function pageStreamUrl (app: FastifyInstance, path = '/'): Promise<string> {
+/**
+ * The stream a page was rendered with: its URL (token and each channel's newest id) and the
+ * headers a browser would send with it (the page's cookies: private channels are read only by
+ * the session they belong to).
+ */
+export async function pageStream (app: FastifyInstance, path = '/'): Promise<{ url: string, headers: Record<string, string> }> {
   const base = listeningUrl(app)
-  const html = await (await fetch(`${base}${path}`)).text()
+  const response = await fetch(`${base}${path}`)
+  const html = await response.text()
   const connect = /(?:sse-connect|hx-sse:connect)="([^"]+)"/.exec(html)?.[1]
   if (connect === undefined) throw new Error(`${path} has no page stream (no live component joined it)`)
-  return `${base}${connect.replace(/&amp;/g, '&')}`
+  const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ')
+  return { url: `${base}${connect.replace(/&amp;/g, '&')}`, headers: cookies === '' ? {} : { cookie: cookies } }
+}
+
+/** The stream URL a page was rendered with (pages with private channels: use pageStream for its cookies too). */
+export async function pageStreamUrl (app: FastifyInstance, path = '/'): Promise<string> {
+  return (await pageStream(app, path)).url
 }
 
 /**
@@ -86,6 +99,7 @@ export async function buildLiveWithComponents (t: TestContext, ...plugins: Fasti
   installErrorHandlers(app)
   await app.register(brokerPlugin, { connectionName: 'flc-test' })
   await app.register(livePlugin)
+  await app.register(rateLimitPlugin)
   await app.register(livePagesPlugin)
   await app.register(broadcastsPlugin)
   for (const plugin of plugins) await app.register(plugin)

@@ -13,7 +13,7 @@ import app from '../../../src/app.js'
 import { loadConfig } from '../../../src/config.js'
 import { serverOptions } from '../../../src/http/server-options.js'
 import { SseTestClient } from '../../helpers/sse-client.js'
-import { pageStreamUrl } from '../../helpers/components.js'
+import { pageStream } from '../../helpers/components.js'
 // @ts-expect-error: plain .mjs helpers of the benchmark suite
 import { createThrowawayDatabase, dropRedisKeysAtCleanup } from '../lib/services.mjs'
 // @ts-expect-error: plain .mjs helpers of the benchmark suite
@@ -57,9 +57,12 @@ async function main (): Promise<void> {
       await instance.listen({ port: 0, host: '127.0.0.1' })
       apps.push(instance)
     }
-    const urls = await Promise.all(apps.map(async (a) => await pageStreamUrl(a)))
+    const streams = await Promise.all(apps.map(async (a) => await pageStream(a)))
     const clients: SseTestClient[] = []
-    for (let i = 0; i < PAGES; i++) clients.push(await SseTestClient.connect(urls[i % PROCESSES] as string))
+    for (let i = 0; i < PAGES; i++) {
+      const stream = streams[i % PROCESSES]!
+      clients.push(await SseTestClient.connect(stream.url, stream.headers))
+    }
     await new Promise((resolve) => setTimeout(resolve, 500))
     const rowLatency: number[] = []
     const countLatency: number[] = []
