@@ -33,10 +33,20 @@ export const contactForm = defineComponent({
 
 type FormProps = Static<typeof ContactFormProps>
 
+// The new row goes to the top of the table (#contacts-added) beside the form's own swap.
+// htmx 2: <template> keeps the <tbody>/<tr> intact through htmx's parsing; the tbody's tags are
+// stripped by the afterbegin swap. htmx 4 does not look for hx-swap-oob inside a <template>
+// (the template would stay in the page): its <hx-partial> carries the row instead.
+const htmx2OutOfBand = (row: string): string =>
+  `<template><tbody hx-swap-oob="afterbegin:#contacts-added">${row}</tbody></template>`
+const htmx4Partial = (row: string): string =>
+  `<hx-partial hx-target="#contacts-added" hx-swap="afterbegin">${row}</hx-partial>`
+
 export default async function contactFormPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.components.register(contactForm)
   // The new row looks exactly like the table's rows: the same row.hbs of click_to_load.
   const renderRow = rowRenderer(fastify, clickToLoad)
+  const newRowOutOfBand = fastify.config.HTMX_VERSION === '4' ? htmx4Partial : htmx2OutOfBand
 
   fastify.withTypeProvider<TypeBoxTypeProvider>().post('/contacts', {
     // preValidation, not onRequest: without JavaScript the token comes in the parsed body (_csrf).
@@ -57,9 +67,7 @@ export default async function contactFormPlugin (fastify: FastifyInstance): Prom
         csrfToken: reply.generateCsrf(),
         added: `Added ${contact.firstName} ${contact.lastName} (#${contact.id}).`
       }, request)
-      // <template> keeps the <tbody>/<tr> intact through htmx's parsing; the tbody's tags are
-      // stripped by the afterbegin swap, its row lands at the top of the table.
-      const row = `<template><tbody hx-swap-oob="afterbegin:#contacts-added">${renderRow(contact)}</tbody></template>`
+      const row = newRowOutOfBand(renderRow(contact))
       return await reply.code(201).type('text/html; charset=utf-8').send(`${html}${row}`)
     } catch (error) {
       if (error instanceof DuplicateEmailError) return await form(409, { values, errors: { email: error.message } })

@@ -67,6 +67,19 @@ test('the form adds a contact: a fresh form says so, the row comes out of band, 
   assert.match((await s.app.inject('/contacts/1?after=2')).body, new RegExp(`<td>${stored.id}</td>`), 'the cached table dropped its stale page')
 })
 
+test('HTMX_VERSION=4: the token is an inherited header and the new row comes as an <hx-partial>', async (t) => {
+  const url = await createTestDatabase(t)
+  if (url === undefined) return
+  const s = await session(await build(t, { DATABASE_URL: url, HTMX_VERSION: '4' }))
+  // htmx 4 inherits only attributes marked :inherited; a plain hx-headers would reach no request.
+  assert.ok((await s.app.inject('/')).body.includes('hx-headers:inherited=\'{"x-csrf-token": "'))
+  const added = await send(s, 'POST', '/contacts', ada)
+  assert.equal(added.statusCode, 201, added.body)
+  const stored = await s.app.prisma.contact.findUniqueOrThrow({ where: { email: 'ada@example.com' } })
+  assert.match(added.body, new RegExp(`<hx-partial hx-target="#contacts-added" hx-swap="afterbegin"><tr data-contact-id="${stored.id}">`))
+  assert.ok(!added.body.includes('hx-swap-oob'), 'no htmx 2 out-of-band template for htmx 4 to leave behind')
+})
+
 test('bad input: 422 with an inline error per field and everything typed kept; nothing stored', async (t) => {
   const s = await visit(t)
   if (s === undefined) return
