@@ -27,12 +27,12 @@ test('the scaffold writes a component folder and a test that passes', async (t) 
     'components/contact_card/index.ts', 'components/contact_card/style.css', 'components/contact_card/template.hbs',
     'test/components/contact_card.test.ts'
   ])
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', join(root, 'test', 'components', 'contact_card.test.ts')], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(root, 'test', 'components', 'contact_card.test.ts')], {
     // Without NODE_TEST_CONTEXT the child reports as a plain run (TAP), not to this runner.
     cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', NODE_TEST_CONTEXT: undefined }
   })
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
-  assert.match(run.stdout, /# pass 2\b/, run.stdout)
+  assert.match(run.stdout, /(?:# |ℹ )pass 2\b/, run.stdout)
   assert.match(run.stdout, /# fail 0\b/, run.stdout)
 })
 
@@ -41,11 +41,11 @@ test('--live writes a live component (under 30 lines of TypeScript) and a test t
   const { created } = scaffoldComponent(root, 'clock', true)
   assert.deepEqual(created.sort(), ['components/clock/index.ts', 'components/clock/template.hbs', 'test/components/clock.test.ts'])
   assert.ok(readFileSync(join(root, 'components', 'clock', 'index.ts'), 'utf8').split('\n').length <= 30)
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', join(root, 'test', 'components', 'clock.test.ts')], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(root, 'test', 'components', 'clock.test.ts')], {
     cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', NODE_TEST_CONTEXT: undefined }
   })
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
-  assert.match(run.stdout, /# pass 1\b/, run.stdout)
+  assert.match(run.stdout, /(?:# |ℹ )pass 1\b/, run.stdout)
 })
 
 test('bad names, duplicates and extra options are refused, writing nothing', (t) => {

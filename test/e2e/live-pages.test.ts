@@ -232,8 +232,10 @@ for (const htmxVersion of ['2', '4'] as const) {
       await waitInPage(page, condition, WAIT_MS, `stream token renewal ${round + 1}`)
       renewed = await tokenNow()
     }
+    // As the browser: its session cookie goes with the stream (the page carries a private feed).
+    const cookie = (await context.cookies(origin)).map((c) => `${c.name}=${c.value}`).join('; ')
     const [expired, fresh] = await Promise.all([first, renewed].map(async (s) => {
-      const response = await fetch(`${origin}/live/?s=${s}`, { headers: { Accept: 'text/event-stream' }, signal: AbortSignal.timeout(5000) })
+      const response = await fetch(`${origin}/live/?s=${s}`, { headers: { Accept: 'text/event-stream', cookie }, signal: AbortSignal.timeout(5000) })
       await response.body?.cancel()
       return response.status
     }))

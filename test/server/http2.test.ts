@@ -20,19 +20,24 @@ async function selfSigned (dir: string): Promise<{ cert: string, key: string }> 
 }
 
 /** Reads an HTTP/2 response until `until` holds on the text so far; answers the status and text. */
-function h2Get (session: ClientHttp2Session, path: string, until: (text: string) => boolean): Promise<{ status: number, text: string }> {
+/** A GET over HTTP/2; `cookie` is what a browser would send back (the page's session). */
+function h2Get (session: ClientHttp2Session, path: string, until: (text: string) => boolean, cookie?: string): Promise<{ status: number, text: string, cookie: string }> {
   return new Promise((resolve, reject) => {
-    const stream = session.request({ ':path': path, accept: 'text/event-stream, text/html' })
+    const stream = session.request({ ':path': path, accept: 'text/event-stream, text/html', ...(cookie === undefined ? {} : { cookie }) })
     let status = 0
+    let setCookie = ''
     let text = ''
     const timer = setTimeout(() => { stream.close(); reject(new Error(`HTTP/2 ${path}: timed out; got ${status} ${text.slice(0, 500)}`)) }, 20_000)
-    stream.on('response', (headers) => { status = Number(headers[':status']) })
+    stream.on('response', (headers) => {
+      status = Number(headers[':status'])
+      setCookie = (headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ')
+    })
     stream.setEncoding('utf8')
     stream.on('data', (chunk: string) => {
       text += chunk
-      if (until(text)) { clearTimeout(timer); stream.close(); resolve({ status, text }) }
+      if (until(text)) { clearTimeout(timer); stream.close(); resolve({ status, text, cookie: setCookie }) }
     })
-    stream.on('end', () => { clearTimeout(timer); resolve({ status, text }) })
+    stream.on('end', () => { clearTimeout(timer); resolve({ status, text, cookie: setCookie }) })
     stream.on('error', (error) => { clearTimeout(timer); reject(error) })
   })
 }
@@ -59,7 +64,8 @@ test('HTTP/2 over TLS with HTTP/1.1 fallback; live streams over HTTP/2', async (
   const connect = /sse-connect="([^"]+)"/.exec(page.text)?.[1]?.replace(/&amp;/g, '&')
   assert.ok(connect !== undefined && connect.startsWith('/live/?s='), 'the page has a page stream')
   // The page stream and a component's own stream deliver events over HTTP/2.
-  const live = await h2Get(session, connect, (text) => text.includes('event: notifications_channel'))
+  // With the page's cookies, as a browser: the page also carries this session's private feed.
+  const live = await h2Get(session, connect, (text) => text.includes('event: notifications_channel'), page.cookie)
   assert.equal(live.status, 200)
   assert.match(live.text, /^retry: \d+\n\n/)
   const own = await h2Get(session, '/notification/', (text) => text.includes('event: notification\n'))
