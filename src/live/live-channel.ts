@@ -155,6 +155,7 @@ export class LiveChannelHub implements LiveChannel {
     this.cache = new FrameCache(host.frameCacheEntries, host.frameCacheBytes)
   }
 
+  /** The SSE route: admit, attach, then live only, a reset, or a replay followed by live. */
   readonly handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.method === 'HEAD') {
       // Fastify adds HEAD for every GET route; a HEAD "stream" would never carry anything.
@@ -165,28 +166,39 @@ export class LiveChannelHub implements LiveChannel {
     const requested = requestedLastEventId(request)
     await this.subscribed()
     if (this.host.closing) throw new ServiceUnavailableError('The server is shutting down')
+    const { client, since } = this.attach(reply)
+    if (client.connection.closed) return
+    if (requested === undefined) this.startLive(client, since)
+    else if (!isValidId(requested)) this.sendReset(client, 'malformed', since)
+    else await this.resume(client, requested, since)
+  }
+
+  /**
+   * Takes the response over as an SSE connection and adds it to the clients. Returns the seam:
+   * everything dispatched after `since` reaches this client.
+   */
+  private attach (reply: FastifyReply): { client: ChannelClient, since: string | null } {
     reply.hijack()
     const connection = this.host.open(reply.raw)
     const client = new ChannelClient(connection)
-    // Everything dispatched from here on reaches this client: `since` is the exact seam.
     const since = this.lastDispatchedId
     this.clients.add(client)
     connection.onClose((reason) => {
       this.clients.delete(client)
       if (reason === 'evicted') this.counters.evicted++
     })
-    if (connection.closed) return
+    return { client, since }
+  }
 
-    if (requested === undefined) {
-      // Live only; still give the browser a position so its next reconnect can replay.
-      if (since !== null) connection.write(encodeIdOnly(since))
-      client.lastSentId = since
-      return
-    }
-    if (!isValidId(requested)) {
-      this.sendReset(client, 'malformed', since)
-      return
-    }
+  /** Live only; still gives the browser a position so its next reconnect can replay. */
+  private startLive (client: ChannelClient, since: string | null): void {
+    if (since !== null) client.connection.write(encodeIdOnly(since))
+    client.lastSentId = since
+  }
+
+  /** Replays what came after the client's last id (live messages held meanwhile), or resets it. */
+  private async resume (client: ChannelClient, requested: string, since: string | null): Promise<void> {
+    const { connection } = client
     client.held = []
     let history
     try {
@@ -202,26 +214,34 @@ export class LiveChannelHub implements LiveChannel {
       this.sendReset(client, history.gap === 'lost' ? 'lost' : history.messages.length > 0 ? 'too-old' : 'unknown', since)
       return
     }
+    client.lastSentId = requested
+    if (await this.replay(client, history.messages)) this.goLive(client)
+  }
+
+  /**
+   * Writes the history frames the client lacks. A long history may not fit the queue bound at
+   * once: a client that reads gets it in steps (its live messages are held meanwhile, under the
+   * same bound). False when the connection ended on the way.
+   */
+  private async replay (client: ChannelClient, messages: readonly BrokerMessage[]): Promise<boolean> {
+    const { connection } = client
     const frames: Array<{ id: string, frame: Buffer | null }> = []
-    for (const message of history.messages) {
+    for (const message of messages) {
       const frame = this.frameFor(message)
       frames.push({ id: message.id, frame: isThenable(frame) ? await frame : frame })
     }
-    client.lastSentId = requested
-    // A long history may not fit the queue bound at once: a client that reads gets it in
-    // steps (its live messages are held meanwhile, under the same bound).
     let flushed: Promise<void> | null = null
     for (const { id, frame } of frames) {
       if (flushed !== null && connection.queuedBytes > this.host.maxQueueBytes / 2) await flushed
-      if (connection.closed) return
-      if (frame === null || compareIds(id, client.lastSentId) <= 0) continue
+      if (connection.closed) return false
+      if (frame === null || (client.lastSentId !== null && compareIds(id, client.lastSentId) <= 0)) continue
       flushed = connection.writeTracked(frame)
-      if (flushed === null) return
+      if (flushed === null) return false
       client.lastSentId = id
       this.counters.delivered++
       this.counters.replayed++
     }
-    this.goLive(client)
+    return true
   }
 
   async lastId (): Promise<string | null> {
