@@ -31,7 +31,7 @@ import { DependencyUnavailableError } from '../util/dependency-error.js'
  */
 export const MAX_ID_LEAD_MS = 1000
 
-/** Redis Cluster: pause before re-subscribing again when a failover left a slot without a master. */
+/** Pause before re-subscribing again when a recovery failed while the subscriber was up (a cluster slot without a master, the command connection not ready yet). */
 const RESUBSCRIBE_RETRY_MS = 500
 
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
@@ -360,10 +360,12 @@ export class RedisBroker implements Broker {
       this.counters.resubscriptions++
       this.options.logger.info({ channels: states.length }, 'Redis subscriber reconnected; channels re-subscribed')
     } catch (error) {
-      this.options.logger.error({ err: error }, 'Re-subscribing after a Redis reconnect failed; retried on the next reconnect')
-      // A plain connection reconnects (and reports it) by itself. A cluster may report its last
-      // topology change before the promoted replica serves the slot: try again shortly.
-      if (this.topology.sharded) setTimeout(() => this.queueResubscribe(), RESUBSCRIBE_RETRY_MS).unref()
+      this.options.logger.error({ err: error }, 'Re-subscribing after a Redis reconnect failed; retried shortly')
+      // The recovery read must not be skipped: it delivers what other processes published during
+      // the outage and notices a lost history. A subscriber that is down again retries on its
+      // next "ready"; one that is up (the command connection was not ready yet, a cluster slot had
+      // no master yet) tries again shortly.
+      if (this.topology.sharded || this.subscriber.status === 'ready') setTimeout(() => this.queueResubscribe(), RESUBSCRIBE_RETRY_MS).unref()
     } finally {
       for (const state of states) {
         const held = state.held ?? []
