@@ -101,7 +101,8 @@ function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
-class ServiceUnavailableError extends Error {
+/** The stream cannot be served now (shutting down, broker unavailable): 503. Shared by every stream route. */
+export class ServiceUnavailableError extends Error {
   readonly statusCode = 503
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)

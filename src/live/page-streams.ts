@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { assertChannelName, type LiveLogger } from './broker.js'
 import type { LiveHub } from './live-hub.js'
-import { LiveChannelHub } from './live-channel.js'
+import { LiveChannelHub, ServiceUnavailableError } from './live-channel.js'
 import type { LiveRender } from './render-outcome.js'
 import { SSE_HEADERS } from './sse-connection.js'
 import { parseCursor } from './page-cursor.js'
@@ -52,14 +52,6 @@ export class ForbiddenStreamError extends Error {
   constructor (readonly reason: string, message: string) {
     super(message)
     this.name = 'ForbiddenStreamError'
-  }
-}
-
-class ServiceUnavailableError extends Error {
-  readonly statusCode = 503
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ServiceUnavailableError'
   }
 }
 
