@@ -1,6 +1,8 @@
 // Decorates `broadcasts`: live components from data (src/live/broadcasts.ts). Every live
-// component (defineComponent({ live: { tags } })) gets its channel when the app is ready, and
-// every contacts write announces its tags: "contacts" and "contact:<id>".
+// component (defineComponent({ live: { tags } }) or ({ live: { channel } })) gets its channel
+// when the app is ready, and every contacts write announces its tags: "contacts" and
+// "contact:<id>". A component with its own stream route registers it in its plugin:
+// fastify.route(fastify.broadcasts.route(component)).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Broadcasts } from '../src/live/broadcasts.js'
@@ -16,6 +18,9 @@ async function broadcastsPlugin (fastify: FastifyInstance) {
     live: fastify.live,
     publish: async (channel, payload) => await fastify.broker.publish(channel, payload),
     renderUpdate: async (name, props) => await fastify.components.renderBroadcast(name, props),
+    template: (component, file) => fastify.components.template(component, file),
+    families: fastify.livePages.streams,
+    streamRouteConfig: { rateLimit: fastify.rateLimits.streams },
     logger: fastify.log
   })
   fastify.decorate('broadcasts', broadcasts)
@@ -35,4 +40,4 @@ async function broadcastsPlugin (fastify: FastifyInstance) {
   })
 }
 
-export default fp(broadcastsPlugin, { name: 'broadcasts', dependencies: ['components', 'live', 'broker'] })
+export default fp(broadcastsPlugin, { name: 'broadcasts', dependencies: ['components', 'live', 'live-pages', 'rate-limit', 'broker'] })

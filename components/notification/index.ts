@@ -1,7 +1,9 @@
-// notification: the seed's live component. Messages published on `notifications_channel`
-// (by anyone: our broker, POST /notifications, or a plain Redis PUBLISH) are validated,
-// rendered once with message.hbs and pushed to every browser on GET /notification/ as SSE
-// event `notification`. The component itself renders the feed that connects to the stream.
+// notification: the seed's live component, a live component from a channel of events.
+// Messages published on `notifications_channel` (by anyone: our broker, POST /notifications,
+// or a plain Redis PUBLISH) are checked by parseNotification, rendered once per process with
+// message.hbs and pushed to every page showing the feed: on the page stream, or on the feed's
+// own stream GET /notification/ as SSE event `notification` (the seed's framing and replay).
+// audience "session" gives a browser session its private feed (one channel per session).
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
@@ -9,8 +11,6 @@ import { defineComponent } from '../../src/components/define.js'
 import { sourceDirOf } from '../../src/paths.js'
 import { MAX_MESSAGE_BYTES } from './validate.js'
 import { sendError } from '../../src/http/errors.js'
-import { drop } from '../../src/live/render-outcome.js'
-import { withTimeout } from '../../src/util/timeout.js'
 import { checkNotification, parseNotification, publishedFields, randomNotification, type Notification } from './message.js'
 import { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT, PRIVATE_NOTIFICATIONS, privateNotificationChannel } from './channel.js'
 
@@ -19,8 +19,6 @@ export { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT, PRIVATE_NOTIFICATIONS, privat
 export const STREAM_PATH = '/notification/'
 
 export const DEFAULT_VISIBLE = 5
-/** How long a page waits for the broker's last id before rendering the feed without it. */
-export const LAST_ID_TIMEOUT_MS = 500
 
 export const NotificationFeedProps = Type.Object({
   /** How many notifications stay visible, newest first. */
@@ -29,47 +27,31 @@ export const NotificationFeedProps = Type.Object({
   audience: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('session')]))
 }, { additionalProperties: false })
 
-async function lastIdOrUndefined (app: FastifyInstance, channel: string): Promise<string | null | undefined> {
-  try {
-    return await withTimeout(app.live.lastId(channel), LAST_ID_TIMEOUT_MS, 'the broker')
-  } catch (error) {
-    app.log.warn({ err: { message: (error as Error).message }, channel }, 'notification feed rendered without a last id: the broker is unavailable')
-    return undefined
-  }
-}
-
 export const notification = defineComponent({
   name: 'notification',
   dir: sourceDirOf(import.meta.url),
   props: NotificationFeedProps,
-  async data ({ max, audience }, { app, request, page }) {
-    const visible = max ?? DEFAULT_VISIBLE
-    if (page !== undefined) {
-      // On a page stream: the feed joins the page's one connection with its channel's newest
-      // id, so nothing published between render and connect is lost.
-      const isPrivate = audience === 'session'
-      let channel = NOTIFICATION_CHANNEL
-      if (isPrivate) {
+  live: {
+    channel: NOTIFICATION_CHANNEL,
+    message: parseNotification,
+    update: 'message.hbs',
+    swap: 'prepend',
+    element: false,
+    stream: STREAM_PATH,
+    event: NOTIFICATION_EVENT,
+    family: {
+      prefix: PRIVATE_NOTIFICATIONS,
+      key ({ audience }, { app, request }) {
+        if (audience !== 'session') return undefined
         const session = request === undefined ? undefined : app.sessions.current(request)
         if (session === undefined) throw new Error('The private notification feed needs a browser session: call fastify.sessions.ensure(request, reply) before rendering the page')
-        channel = privateNotificationChannel(session)
-      }
-      const joined = page.join(channel, await lastIdOrUndefined(app, channel))
-      return { max: visible, page: joined, isPrivate }
+        return session
+      },
+      // Only the pages of that session may read its channel.
+      authorize: (session, request) => request.server.sessions.current(request) === session
     }
-    if (audience === 'session') throw new Error('The private notification feed only renders on a page with a page stream (components.renderPage with livePages.page())')
-    // The stream starts after the last message that existed when this page was rendered, so
-    // nothing published between render and connect is lost. "0-0" = everything from now on.
-    // If the broker cannot say (Redis down), the page still renders; its feed starts live.
-    let streamUrl = STREAM_PATH
-    try {
-      const lastId = (await withTimeout(app.live.lastId(NOTIFICATION_CHANNEL), LAST_ID_TIMEOUT_MS, 'the broker')) ?? '0-0'
-      streamUrl = `${STREAM_PATH}?lastEventId=${encodeURIComponent(lastId)}`
-    } catch (error) {
-      app.log.warn({ err: { message: (error as Error).message } }, 'notification feed rendered without a last id: the broker is unavailable')
-    }
-    return { max: visible, streamUrl }
-  }
+  },
+  data: ({ max, audience }) => ({ max: max ?? DEFAULT_VISIBLE, isPrivate: audience === 'session' })
 })
 
 const SESSION_TARGET = /^[A-Za-z0-9_-]{22}$/
@@ -95,24 +77,7 @@ function sameSecret (given: string, expected: string): boolean {
 
 export default async function notificationPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.components.register(notification)
-  const renderMessage = fastify.components.template(notification, 'message.hbs')
-
-  // Validated and rendered once per message per process, whoever published it.
-  const render = (payload: string) => {
-    const parsed = parseNotification(payload)
-    // trimEnd: the template's final newline would become an empty trailing data: line.
-    return parsed.ok ? renderMessage(parsed.value).trimEnd() : drop(parsed.reason, parsed.detail)
-  }
-  const stream = fastify.live.channel({ channel: NOTIFICATION_CHANNEL, event: NOTIFICATION_EVENT, render })
-  // One private channel per browser session; only that session's pages may read it.
-  fastify.livePages.streams.family({
-    prefix: PRIVATE_NOTIFICATIONS,
-    event: NOTIFICATION_EVENT,
-    render,
-    authorize: (key, request) => fastify.sessions.current(request) === key
-  })
-
-  fastify.get(STREAM_PATH, { config: { rateLimit: fastify.rateLimits.streams } }, stream.handler)
+  fastify.route(fastify.broadcasts.route(notification))
 
   // For other services: publish a notification over HTTP.
   fastify.post('/notifications', {

@@ -72,16 +72,78 @@ export interface Change {
   id?: number
 }
 
+/** What a live component's message check answers: the data of the update, or why it is dropped. */
+export type LiveMessageCheck =
+  | { ok: true, value: object }
+  | { ok: false, reason: string, detail?: string }
+
+/**
+ * A family of private channels, one per key (e.g. one per browser session): the component joins
+ * "<prefix>:<key>" instead of its public channel when key() answers one. Only requests that
+ * authorize() accepts may read a key's channel (checked at open and at every token renewal).
+ */
+export interface LiveFamilyOptions<P extends TObject> {
+  prefix: string
+  /** The key of this render, or undefined for the public channel; throw to refuse the render. */
+  key: (props: Static<P>, ctx: RenderContext) => string | undefined
+  authorize: (key: string, request: FastifyRequest) => boolean
+}
+
 export interface ComponentLiveOptions<P extends TObject> {
-  /** Data tags that make it live, e.g. ['contacts'] or ['contact:42']. */
-  tags: string[]
+  /**
+   * Data tags that make it live, e.g. ['contacts'] or ['contact:42']: a write announcing one
+   * re-renders the component (props from props(change)). Give tags or channel, not both.
+   */
+  tags?: string[]
+  /**
+   * Or a broker channel whose every message is an update (an event feed such as notification):
+   * message() checks each published payload and gives the data its update renders with.
+   */
+  channel?: string
+  /** With channel: checks one published payload (hostile: anyone may publish). */
+  message?: (payload: string) => LiveMessageCheck
+  /**
+   * Template (in the component's folder) of each update, e.g. "message.hbs": rendered with
+   * message()'s value. Default: the component's own template, with that value as its props.
+   */
+  update?: string
   /** How an update lands: replace its content (default), or prepend / append an item. */
   swap?: 'replace' | 'prepend' | 'append'
-  /** Props to render for a change; undefined: this change sends nothing. Default: {} for every change. */
+  /** Tags: props to render for a change; undefined: this change sends nothing. Default: {} for every change. */
   props?: (change: Change) => Static<P> | undefined
-  /** The element around it on the page (default "div"; "tbody" in a table), and its id. */
-  element?: string
+  /**
+   * The element around it on the page (default "div"; "tbody" in a table), and its id.
+   * false: the template draws its element itself and puts {{{live.attributes}}} in its tag.
+   */
+  element?: string | false
   id?: string
+  /**
+   * Path of the component's own SSE stream route (e.g. "/notification/"), registered with
+   * fastify.route(fastify.broadcasts.route(component)). Outside a page stream the component then
+   * connects to it. Its frames are named `event` (default: the channel's name).
+   */
+  stream?: string
+  event?: string
+  /** Private per-key channels (e.g. a feed of this browser session only). */
+  family?: LiveFamilyOptions<P>
+}
+
+/** A live component's declaration, checked and completed by defineComponent(). */
+export interface ComponentLive<P extends TObject = TObject> {
+  /** Empty for a channel component. */
+  tags: string[]
+  /** Its broker channel: the declared one, or "broadcast.<name>" for a tags component. */
+  channel: string
+  swap: 'replace' | 'prepend' | 'append'
+  element: string | false
+  id?: string
+  props?: (change: Change) => Static<P> | undefined
+  message?: (payload: string) => LiveMessageCheck
+  update?: string
+  stream?: string
+  /** Frame name on its own stream route. */
+  event: string
+  family?: LiveFamilyOptions<P>
 }
 
 export interface ComponentCacheOptions {
@@ -99,7 +161,7 @@ export interface Component<P extends TObject = TObject> {
   readonly propsCheck: TypeCheck<P>
   readonly data: (props: Static<P>, ctx: RenderContext) => Promise<object> | object
   readonly cache: { ttlMs: (ctx: RenderContext) => number, tags: readonly string[] } | undefined
-  readonly live: Required<Pick<ComponentLiveOptions<P>, 'tags' | 'swap' | 'element'>> & Pick<ComponentLiveOptions<P>, 'id' | 'props'> | undefined
+  readonly live: ComponentLive<P> | undefined
 }
 
 /** A component name: lower-case letters, digits and _, starting with a letter. */
@@ -123,20 +185,47 @@ function cacheOf (options: ComponentCacheOptions | undefined): Component['cache'
 }
 
 const TAG = /^[A-Za-z0-9_.:-]{1,100}$/
+const CHANNEL = /^[A-Za-z0-9_.:-]{1,200}$/
+const EVENT = /^[A-Za-z0-9_.:-]{1,100}$/
+const FAMILY_PREFIX = /^[A-Za-z0-9_.-]{1,40}$/
 const ELEMENT = /^[a-z][a-z0-9]{0,20}$/
 const ELEMENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,100}$/
+const STREAM_PATH = /^\/[A-Za-z0-9_./-]{0,200}$/
 
-function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<P> | undefined): Component<P>['live'] {
+/** The broker channel (and page stream event) of a tags component's updates. */
+export function broadcastChannel (component: string): string {
+  return `broadcast.${component}`
+}
+
+function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<P> | undefined): ComponentLive<P> | undefined {
   if (options === undefined) return undefined
-  const fail = (what: string) => { throw new Error(`Component "${name}": live.${what}`) }
-  if (!Array.isArray(options.tags) || options.tags.length === 0 || !options.tags.every((tag) => TAG.test(tag))) fail('tags must be a non-empty list of data tags (1-100 letters, digits, _ . : -), e.g. ["contacts"]')
+  const fail = (what: string): never => { throw new Error(`Component "${name}": live.${what}`) }
+  const { tags, channel } = options
+  if ((tags === undefined) === (channel === undefined)) fail('needs either tags (data that makes it live, e.g. ["contacts"]) or channel (a broker channel of events, e.g. "notifications_channel"), not both')
+  if (tags !== undefined && (!Array.isArray(tags) || tags.length === 0 || !tags.every((tag) => TAG.test(tag)))) fail('tags must be a non-empty list of data tags (1-100 letters, digits, _ . : -), e.g. ["contacts"]')
+  if (channel !== undefined) {
+    if (typeof channel !== 'string' || !CHANNEL.test(channel) || channel.startsWith('broadcast.')) fail('channel must be 1-200 letters, digits or _ . : - and not start with "broadcast." (the channels of tags components)')
+    if (typeof options.message !== 'function') fail('message is required with channel: it checks each published payload, e.g. (payload) => ({ ok: true, value: JSON.parse(payload) })')
+    if (options.props !== undefined) fail('props is for tags components; a channel component gets its update data from message()')
+  } else if (options.message !== undefined || options.update !== undefined) {
+    fail('message and update are for channel components (live.channel); a tags component renders itself with props(change)')
+  }
   const swap = options.swap ?? 'replace'
   if (!['replace', 'prepend', 'append'].includes(swap)) fail('swap must be "replace", "prepend" or "append"')
-  if (swap !== 'replace' && options.props === undefined) fail('props is required with prepend/append: it turns a change into the props of the item to render')
+  if (tags !== undefined && swap !== 'replace' && options.props === undefined) fail('props is required with prepend/append: it turns a change into the props of the item to render')
   const element = options.element ?? 'div'
-  if (!ELEMENT.test(element)) fail('element must be a lower-case HTML element name, e.g. "tbody"')
+  if (element !== false && (typeof element !== 'string' || !ELEMENT.test(element))) fail('element must be a lower-case HTML element name, e.g. "tbody", or false when the template draws it with {{{live.attributes}}}')
   if (options.id !== undefined && !ELEMENT_ID.test(options.id)) fail('id must be a valid HTML id (a letter, then letters, digits, _ or -)')
-  return { tags: [...options.tags], swap, element, id: options.id, props: options.props }
+  if (options.update !== undefined && (typeof options.update !== 'string' || !/^[\w.-]+\.hbs$/.test(options.update))) fail('update must be a .hbs file directly in the component\'s folder, e.g. "message.hbs"')
+  if (options.stream !== undefined && (typeof options.stream !== 'string' || !STREAM_PATH.test(options.stream))) fail('stream must be a URL path, e.g. "/notification/"')
+  const liveChannel = channel ?? broadcastChannel(name)
+  const event = options.event ?? liveChannel
+  if (!EVENT.test(event)) fail('event must be 1-100 letters, digits or _ . : -')
+  const family = options.family
+  if (family !== undefined && (!FAMILY_PREFIX.test(family.prefix) || typeof family.key !== 'function' || typeof family.authorize !== 'function')) {
+    fail('family needs prefix (1-40 letters, digits or _ . -), key(props, ctx) and authorize(key, request)')
+  }
+  return { tags: [...(tags ?? [])], channel: liveChannel, swap, element, id: options.id, props: options.props, message: options.message, update: options.update, stream: options.stream, event, family }
 }
 
 export function defineComponent<P extends TObject> (options: ComponentOptions<P>): Component<P> {
@@ -148,6 +237,11 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
   if (!existsSync(templatePath)) {
     throw new Error(`Component "${name}": template ${templatePath} does not exist (pass dir: sourceDirOf(import.meta.url))`)
   }
+  const live = liveOf(name, options.live)
+  if (live?.element === false && options.cache !== undefined) {
+    throw new Error(`Component "${name}": a live component drawing its own element (live.element false) cannot be cached: its live attributes differ per page`)
+  }
+  if (live?.update !== undefined && !existsSync(join(dir, live.update))) throw new Error(`Component "${name}": live.update template ${join(dir, live.update)} does not exist`)
   return {
     name,
     dir,
@@ -158,6 +252,6 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
     propsCheck: TypeCompiler.Compile(options.props),
     data: options.data ?? ((props) => props),
     cache: cacheOf(options.cache),
-    live: liveOf(name, options.live)
+    live
   }
 }

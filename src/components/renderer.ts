@@ -13,7 +13,7 @@ import type { ComponentRegistry } from './registry.js'
 import type { TemplateCache } from './templates.js'
 import { ComponentDepthError, ComponentPropsError } from './errors.js'
 import { assetTags } from './assets.js'
-import { joinPage, liveElement } from './live-element.js'
+import { connectLive, liveAttributes, liveElement } from './live-element.js'
 import type { RenderCache } from './render-cache.js'
 
 type HandlebarsEnv = typeof import('handlebars')
@@ -127,17 +127,21 @@ export class ComponentRenderer {
     if (component.live === undefined || (session.ctx.broadcast === true && depth === 0)) {
       return await this.#renderValid(component, valid, session, depth, slot)
     }
-    const joined = await joinPage(component, session.ctx)
-    return liveElement(component, joined, await this.#renderValid(component, valid, session, depth, slot))
+    const connection = await connectLive(component, valid, session.ctx)
+    // A template that draws its own element gets the attributes as {{{live.attributes}}}.
+    const live = component.live.element === false
+      ? { attributes: liveAttributes(component, connection), private: connection?.private === true }
+      : undefined
+    return liveElement(component, connection, await this.#renderValid(component, valid, session, depth, slot, live))
   }
 
-  async #renderValid (component: Component, valid: object, session: RenderSession, depth: number, slot: string | undefined): Promise<string> {
+  async #renderValid (component: Component, valid: object, session: RenderSession, depth: number, slot: string | undefined, live?: object): Promise<string> {
     const name = component.name
     const filled = slot === undefined ? undefined : await resolvePlaceholders(slot, session)
     // A TTL of 0 (e.g. CONTACTS_CACHE_TTL_MS=0) turns the cache off: no key, no own session.
     if (component.cache === undefined || component.cache.ttlMs(session.ctx) <= 0) {
       session.used.add(component)
-      return await this.#renderTemplate(component, valid, session, depth, filled)
+      return await this.#renderTemplate(component, valid, session, depth, filled, live)
     }
     const key = filled === undefined ? propsKey(name, valid) : `${propsKey(name, valid)}\n${filled}`
     let rendered = this.cache.get(key)
@@ -152,10 +156,11 @@ export class ComponentRenderer {
     return rendered.html
   }
 
-  async #renderTemplate (component: Component, props: object, session: RenderSession, depth: number, slot: string | undefined): Promise<string> {
+  async #renderTemplate (component: Component, props: object, session: RenderSession, depth: number, slot: string | undefined, live?: object): Promise<string> {
     const data = await component.data(props as never, session.ctx)
     const frame: RenderFrame = { session, depth: depth + 1, renderer: this, slot }
-    return await resolvePlaceholders(this.templates.get(component)({ ...data, [RENDER_FRAME]: frame }), session)
+    const context = live === undefined ? { ...data, [RENDER_FRAME]: frame } : { ...data, live, [RENDER_FRAME]: frame }
+    return await resolvePlaceholders(this.templates.get(component)(context), session)
   }
 }
 

@@ -8,17 +8,28 @@
 // import through the app) sends at most one update per window, so browsers cannot be flooded;
 // item updates (prepend/append) are sent per change up to a cap per window, the rest shed
 // (counted; those items appear on reload).
+// A component may instead be live from a channel of events (live.channel: notification): every
+// message published there is checked by its message() and rendered once per process as an
+// update, with the same page stream, replay and own stream route as a tags component.
+import type { RouteOptions } from 'fastify'
 import type { TObject } from '@sinclair/typebox'
 import type { Change, Component } from '../components/define.js'
-import { broadcastChannel } from '../components/live-element.js'
 import type { Live } from './live-hub.js'
-import { drop, type RenderOutcome } from './render-outcome.js'
+import type { LiveChannel } from './live-channel.js'
+import type { ChannelFamilyOptions } from './page-streams.js'
+import { drop, type LiveRender, type RenderOutcome } from './render-outcome.js'
 import type { LiveLogger } from './broker.js'
 
 export interface BroadcastsOptions {
   live: Live
   publish: (channel: string, payload: string) => Promise<string>
   renderUpdate: (component: string, props: unknown) => Promise<string>
+  /** A compiled extra template of a component's folder (live.update). */
+  template?: (component: Component, file: string) => (data: object) => string
+  /** Page streams, for components with private per-key channels (live.family). */
+  families?: { family: (options: ChannelFamilyOptions) => unknown }
+  /** Route config of own stream routes (e.g. { rateLimit }). */
+  streamRouteConfig?: object
   logger: LiveLogger
   /** Window of coalescing (ms). */
   coalesceMs?: number
@@ -58,6 +69,7 @@ export function parseChange (payload: string): Change | undefined {
 
 interface Entry {
   component: Component
+  stream: LiveChannel
   /** Replace: a publish is scheduled for the end of the window. */
   pending: NodeJS.Timeout | null
   windowStart: number
@@ -76,14 +88,38 @@ export class Broadcasts {
     this.maxItems = options.maxItemsPerWindow ?? 20
   }
 
-  /** Makes a live component's channel (at start-up: every process must listen from the start). */
-  add<P extends TObject> (typed: Component<P>): void {
+  /**
+   * Declares a live component's channel (at start-up: every process must listen from the
+   * start). Called for every registered component when the app is ready; idempotent.
+   */
+  add<P extends TObject> (typed: Component<P>): LiveChannel | undefined {
     const component = typed as unknown as Component
     const live = component.live
-    if (live === undefined || this.entries.has(component.name)) return
-    const channel = broadcastChannel(component.name)
-    this.entries.set(component.name, { component, pending: null, windowStart: 0, itemsInWindow: 0 })
-    this.options.live.channel({ channel, event: channel, render: async (payload) => await this.render(component, payload) })
+    if (live === undefined) return undefined
+    const known = this.entries.get(component.name)
+    if (known !== undefined) return known.stream
+    const render = live.message === undefined
+      ? async (payload: string) => await this.renderChange(component, payload)
+      : this.messageRenderer(component)
+    const stream = this.options.live.channel({ channel: live.channel, event: live.event, render })
+    this.entries.set(component.name, { component, stream, pending: null, windowStart: 0, itemsInWindow: 0 })
+    if (live.family !== undefined) {
+      if (this.options.families === undefined) throw new Error(`Component "${component.name}": live.family needs page streams (the live-pages plugin)`)
+      const { prefix, authorize } = live.family
+      this.options.families.family({ prefix, event: live.event, render, authorize })
+    }
+    return stream
+  }
+
+  /**
+   * The component's own SSE stream route (GET live.stream), with its framing and replay:
+   * fastify.route(fastify.broadcasts.route(component)) in the component's plugin.
+   */
+  route<P extends TObject> (component: Component<P>): RouteOptions {
+    const url = component.live?.stream
+    const stream = this.add(component)
+    if (url === undefined || stream === undefined) throw new Error(`Component "${component.name}" has no stream route: declare live.stream (e.g. "/${component.name}/")`)
+    return { method: 'GET', url, config: { ...this.options.streamRouteConfig }, handler: stream.handler }
   }
 
   /** Tells every live component of these tags that their data changed. Never throws. */
@@ -92,7 +128,7 @@ export class Broadcasts {
     const announced: Change = { ...change, tags: tags.filter((tag) => TAG.test(tag)) }
     for (const entry of this.entries.values()) {
       const live = entry.component.live
-      if (live === undefined || !live.tags.some((tag) => announced.tags.includes(tag))) continue
+      if (live === undefined || !live.tags.some((tag) => announced.tags.includes(tag))) continue // channel components have no tags
       if (live.swap === 'replace') this.scheduleReplace(entry, announced)
       // An item component that renders nothing for this change is not sent it.
       else if (live.props?.(announced) !== undefined) this.sendItem(entry, announced)
@@ -135,14 +171,14 @@ export class Broadcasts {
 
   private send (entry: Entry, change: Change): void {
     if (this.closed) return
-    const channel = broadcastChannel(entry.component.name)
+    const channel = entry.component.live?.channel ?? ''
     this.counters.published++
     this.options.publish(channel, JSON.stringify(change)).catch((error: unknown) => {
       this.options.logger.warn({ err: error, channel }, 'a live update could not be published; pages catch up on the next change or reload')
     })
   }
 
-  private async render (component: Component, payload: string): Promise<RenderOutcome> {
+  private async renderChange (component: Component, payload: string): Promise<RenderOutcome> {
     const change = parseChange(payload)
     if (change === undefined) return drop('invalid-change', payload.slice(0, 200))
     const props = component.live?.props === undefined ? {} : component.live.props(change)
@@ -150,5 +186,22 @@ export class Broadcasts {
     this.counters.renders++
     // trimEnd: a template's final newline would become an empty trailing data: line.
     return (await this.options.renderUpdate(component.name, props)).trimEnd()
+  }
+
+  /** A channel component's render: its message() check, then its update template (or itself). */
+  private messageRenderer (component: Component): LiveRender {
+    const live = component.live
+    const check = live?.message
+    if (live === undefined || check === undefined) throw new Error(`Component "${component.name}" has no live.message`)
+    const compile = this.options.template
+    if (live.update !== undefined && compile === undefined) throw new Error(`Component "${component.name}": live.update needs Broadcasts' template option`)
+    const template = live.update === undefined || compile === undefined ? undefined : compile(component, live.update)
+    return async (payload) => {
+      const checked = check(payload)
+      if (!checked.ok) return drop(checked.reason, checked.detail)
+      this.counters.renders++
+      const html = template === undefined ? await this.options.renderUpdate(component.name, checked.value) : template(checked.value)
+      return html.trimEnd()
+    }
   }
 }

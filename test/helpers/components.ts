@@ -123,11 +123,24 @@ export async function openComponentStream (t: TestContext, app: FastifyInstance,
  * component's next update on the stream.
  */
 export async function announceAndWait (app: FastifyInstance, client: SseTestClient, component: string, tags: string[], change: Omit<Change, 'tags'> = {}): Promise<string> {
-  const event = broadcastChannel(component)
+  const event = app.components.get(component).live?.channel ?? broadcastChannel(component)
   const before = client.data(event).length
   app.broadcasts.announce(tags, change)
   await client.waitFor((c) => c.data(event).length > before, `an update of ${component}`)
   return client.data(event)[before] as string
+}
+
+/**
+ * Publishes a message on a channel component's channel (as any publisher does) and resolves
+ * with the HTML of the component's next update on the page stream.
+ */
+export async function publishAndWait (app: FastifyInstance, client: SseTestClient, component: string, payload: string): Promise<string> {
+  const channel = app.components.get(component).live?.channel
+  if (channel === undefined) throw new Error(`${component} is not live`)
+  const before = client.data(channel).length
+  await app.broker.publish(channel, payload)
+  await client.waitFor((c) => c.data(channel).length > before, `an update of ${component}`)
+  return client.data(channel)[before] as string
 }
 
 function listeningUrl (app: FastifyInstance): string {
