@@ -90,5 +90,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     config[name] = value
   }
   checkTrustProxy(config.TRUST_PROXY)
+  // Both servers would bind the same port: the second would fail with a misleading "in use".
+  if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
+    throw new ConfigError('METRICS_PORT', config.METRICS_PORT, `a port other than PORT (${String(config.PORT)}): /metrics is then served on PORT with METRICS_TOKEN, so leave METRICS_PORT unset for that`)
+  }
   return config as AppConfig
 }

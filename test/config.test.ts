@@ -66,3 +66,9 @@ test('TRUST_PROXY: a malformed address or CIDR range is a configuration error na
     assert.equal(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY, value)
   }
 })
+
+test('METRICS_PORT equal to PORT is refused at once, naming the fix', () => {
+  assert.throws(() => loadConfig({ PORT: '4000', METRICS_PORT: '4000' }), /METRICS_PORT=4000 is not accepted; expected a port other than PORT \(4000\)/)
+  assert.equal(loadConfig({ PORT: '4000', METRICS_PORT: '4001' }).METRICS_PORT, 4001)
+  assert.equal(loadConfig({ PORT: '0', METRICS_PORT: '0' }).METRICS_PORT, 0)
+})
