@@ -27,6 +27,7 @@ const COMPONENTS = 2 // new_contacts and contact_count each get one update per c
 const COALESCE_MS = 100 // the product's replace window (src/live/broadcasts.ts)
 const SOCKETS_PER_WORKER = 5_000
 const FOREIGN_CPU_LIMIT = 0.15
+const CLIENT_CPU_LIMIT = 0.9
 
 export function broadcastsPlan (ctx) {
   const plan = ctx.quick
@@ -263,6 +264,7 @@ export function broadcastsTable (result, targets, checks) {
       if (!cell) continue
       const name = `broadcasts ${cell.design === 'ours' ? 'ours' : 'by hand'} × ${processes}`
       if (cell.error) { checks.push(`${name} failed: ${cell.error}`); continue }
+      if (cell.clientCpu > CLIENT_CPU_LIMIT) checks.push(`${name}: the pages' client and the writer used ${Math.round(cell.clientCpu * 100)}% of their core: they may have limited the figures`)
       if (cell.foreignCpu > FOREIGN_CPU_LIMIT) checks.push(`${name}: other processes (PostgreSQL's backends among them) used ${Math.round(cell.foreignCpu * 100)}% of a core: the machine was not quiet`)
       if (cell.row.undelivered > 0 || cell.count.undelivered > 0) checks.push(`${name}: ${cell.row.undelivered} rows and ${cell.count.undelivered} counts never reached their page (counted as infinitely late)`)
       if (cell.closedByServer > 0) checks.push(`${name}: the server closed ${cell.closedByServer} page streams during the measurement`)
