@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- <scenario>...] [--quick] [options]`: the benchmark suite.
-// Scenarios: fanout, idle, route, pagination, pages, scale, channels, tabs (default: all, in that order).
+// Scenarios: fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts (default: all, in that order).
 // Each measures the product ("ours") against its baselines in the same run, with the server
 // pinned to core 0 and the load client to core 1, then prints tables and writes
 // test/bench/results/latest.json and latest.md.
@@ -13,6 +13,9 @@
 //   --servers LIST        fanout and idle: only these servers, comma-separated: ours, bare, seed
 //   --client-workers N    load-client processes per run (default: one per 5,000 connections)
 //   --fanout-clients LIST client counts for fanout, comma-separated (default 1,1000,10000)
+//   --broadcast-pages N   broadcasts: open pages (default 1,000; quick 200)
+//   --broadcast-writes N  broadcasts: measured writes per cell (default 20; quick 10)
+//   --broadcast-processes LIST  broadcasts: instance counts, comma-separated (default 1,2)
 //   --idle-connections N  connections the idle scenario opens (default 19,000; quick 1,000)
 //   --out NAME            results/<NAME>.json and .md instead of latest
 //   --profile             the product runs with --cpu-prof: results/profiles/<scenario>-<port>.cpuprofile
@@ -35,13 +38,14 @@ import { pages } from './scenarios/pages.mjs'
 import { scale } from './scenarios/scale.mjs'
 import { channels } from './scenarios/channels.mjs'
 import { tabs } from './scenarios/tabs.mjs'
+import { broadcasts } from './scenarios/broadcasts.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const PROJECT_ROOT = resolve(HERE, '..', '..')
-const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels, tabs }
+const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts }
 
 function parseArgs (argv) {
-  const args = { scenarios: [], quick: false, build: true, oursRoot: PROJECT_ROOT, baselinesOnly: false, clientWorkers: undefined, idleConnections: undefined, fanoutClients: undefined, profile: false, servers: null, out: 'latest', report: null }
+  const args = { scenarios: [], quick: false, build: true, oursRoot: PROJECT_ROOT, baselinesOnly: false, clientWorkers: undefined, idleConnections: undefined, fanoutClients: undefined, broadcastPages: undefined, broadcastWrites: undefined, broadcastProcesses: undefined, profile: false, servers: null, out: 'latest', report: null }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
@@ -59,6 +63,9 @@ function parseArgs (argv) {
     else if (a === '--report') args.report = resolve(value())
     else if (a === '--idle-connections') args.idleConnections = Number(value())
     else if (a === '--fanout-clients') args.fanoutClients = value().split(',').map(Number)
+    else if (a === '--broadcast-pages') args.broadcastPages = Number(value())
+    else if (a === '--broadcast-writes') args.broadcastWrites = Number(value())
+    else if (a === '--broadcast-processes') args.broadcastProcesses = value().split(',').map(Number)
     else if (a in SCENARIOS) args.scenarios.push(a)
     else throw new Error(`unknown argument ${a}; scenarios: ${Object.keys(SCENARIOS).join(', ')}; see the header of test/bench/run.mjs`)
   }
@@ -67,6 +74,10 @@ function parseArgs (argv) {
   if (args.idleConnections !== undefined && !(Number.isInteger(args.idleConnections) && args.idleConnections > 0)) throw new Error('--idle-connections needs a positive integer')
   if (args.servers && !args.servers.every((k) => ['ours', 'bare', 'seed'].includes(k))) throw new Error('--servers takes ours, bare, seed')
   if (args.fanoutClients && !args.fanoutClients.every((n) => Number.isInteger(n) && n > 0 && n <= 100_000)) throw new Error('--fanout-clients needs positive integers, e.g. 1,1000,10000')
+  const positive = (n, max) => Number.isInteger(n) && n > 0 && n <= max
+  if (args.broadcastPages !== undefined && !positive(args.broadcastPages, 100_000)) throw new Error('--broadcast-pages needs a positive integer')
+  if (args.broadcastWrites !== undefined && !positive(args.broadcastWrites, 100_000)) throw new Error('--broadcast-writes needs a positive integer')
+  if (args.broadcastProcesses && !args.broadcastProcesses.every((n) => positive(n, 16))) throw new Error('--broadcast-processes needs integers from 1 to 16, e.g. 1,2')
   if (!/^[\w.-]+$/.test(args.out)) throw new Error('--out needs a plain file name')
   return args
 }
@@ -113,6 +124,7 @@ async function main () {
     quick: args.quick,
     runId,
     redisUrl,
+    postgresUrl,
     redis,
     oursRoot: args.oursRoot,
     hasOurs,
@@ -120,6 +132,9 @@ async function main () {
     clientWorkers: args.clientWorkers,
     idleConnections: args.idleConnections,
     fanoutClients: args.fanoutClients,
+    broadcastPages: args.broadcastPages,
+    broadcastWrites: args.broadcastWrites,
+    broadcastProcesses: args.broadcastProcesses,
     profileDir: args.profile ? join(HERE, 'results', 'profiles') : null,
     openFilesLimit: limits.hard,
     log,

@@ -15,15 +15,21 @@ const SCRIPTS = {
   'bare-fastify': join(SERVERS, 'bare-fastify-html.mjs'),
   'hand-contacts': join(SERVERS, 'hand-contacts.mjs'),
   // The product's live layer with page streams (FLC_ROOT: the product root, its dist/).
-  pages: join(SERVERS, 'page-streams.mjs')
+  pages: join(SERVERS, 'page-streams.mjs'),
+  // The whole product as src/server.ts starts it, plus GET /bench/broadcast-stats (FLC_ROOT).
+  'ours-stats': join(SERVERS, 'ours-with-stats.mjs'),
+  // A write reaching every page, done by hand: pg, Handlebars, Redis PUBLISH, SSE.
+  'hand-broadcasts': join(SERVERS, 'hand-broadcasts.mjs')
 }
+// Kinds that run the product itself: started in its root, profiled with --profile.
+const PRODUCT_KINDS = new Set(['ours', 'ours-stats'])
 
 export function oursEntry (oursRoot) { return join(oursRoot, 'dist', 'src', 'server.js') }
 export function oursAvailable (oursRoot) { return existsSync(oursEntry(oursRoot)) }
 
 /**
  * Starts one server pinned to the server core and waits until it accepts connections.
- * kind: 'ours' | 'bare' | 'seed' | 'bare-fastify'. env is added to a minimal base env.
+ * kind: 'ours' or a key of SCRIPTS above. env is added to a minimal base env.
  */
 export async function startServer (kind, { ctx, env = {}, startTimeoutMs = 60_000, profileName }) {
   const port = await freePort()
@@ -46,10 +52,10 @@ export async function startServer (kind, { ctx, env = {}, startTimeoutMs = 60_00
   const script = kind === 'ours' ? oursEntry(ctx.oursRoot) : SCRIPTS[kind]
   if (!script) throw new Error(`unknown server kind ${kind}`)
   // --profile: the product writes a V8 CPU profile (on its graceful exit) for each server start.
-  const nodeArgs = kind === 'ours' && ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${profileName ?? 'ours'}-${port}.cpuprofile`] : []
+  const nodeArgs = PRODUCT_KINDS.has(kind) && ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${profileName ?? 'ours'}-${port}.cpuprofile`] : []
   const child = spawnPinned(kind, SERVER_CORE, process.execPath, [...nodeArgs, script], {
     env: fullEnv,
-    cwd: kind === 'ours' ? ctx.oursRoot : undefined,
+    cwd: PRODUCT_KINDS.has(kind) ? ctx.oursRoot : undefined,
     quiet: true
   })
   try {

@@ -22,11 +22,13 @@ export class SseLoad {
     this.pending = new Map()
     this.nextId = 1
     this.progress = workers.map(() => 0)
+    this.keyedProgress = workers.map(() => 0)
     this.progressListeners = new Set()
     for (const [index, worker] of workers.entries()) {
       worker.on('message', (msg) => {
         if (msg.type === 'progress') {
           this.progress[index] = msg.delivered
+          this.keyedProgress[index] = msg.keyed ?? 0
           for (const listener of this.progressListeners) listener()
           return
         }
@@ -74,32 +76,44 @@ export class SseLoad {
 
   all (msg, timeoutMs) { return Promise.all(this.workers.map((w) => this.request(w, msg, timeoutMs))) }
 
-  /** Opens `count` SSE connections split evenly over the workers. */
-  /** paths (optional): a path per connection, in order (path is then ignored). */
-  async connect ({ host, port, path, paths, count, concurrency = 64, timeoutMs = 20_000 }) {
+  /**
+   * Opens `count` SSE connections split evenly over the workers. paths (optional): a path per
+   * connection, in order (path is then ignored); headers (optional): an object of extra request
+   * headers per connection (e.g. each page's cookie), in the same order.
+   */
+  async connect ({ host, port, path, paths, headers, count, concurrency = 64, timeoutMs = 20_000 }) {
     const per = Math.ceil(count / this.workers.length)
     if (per > MAX_SOCKETS_PER_WORKER) throw new Error(`${per} sockets per worker exceeds ${MAX_SOCKETS_PER_WORKER}: use more workers`)
     const started = performance.now()
     const replies = await Promise.all(this.workers.map((w, i) => {
       const n = Math.max(0, Math.min(per, count - i * per))
       const slice = paths?.slice(i * per, i * per + n)
-      return this.request(w, { cmd: 'connect', host, port, path, paths: slice, count: n, concurrency, timeoutMs, localAddress: nextSourceAddress() }, timeoutMs + n * 50)
+      const headerSlice = headers?.slice(i * per, i * per + n)
+      return this.request(w, { cmd: 'connect', host, port, path, paths: slice, headers: headerSlice, count: n, concurrency, timeoutMs, localAddress: nextSourceAddress() }, timeoutMs + n * 50)
     }))
     const outcomes = {}
     for (const r of replies) for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v
     return { ok: outcomes.ok ?? 0, outcomes, ms: performance.now() - started }
   }
 
-  /** Resets counters; only messages with sequence >= minSeq count from now on. */
-  phase (minSeq) {
+  /**
+   * Resets counters; only messages with sequence >= minSeq count from now on. keyed (optional):
+   * { marker, minKey }: also record arrivals of `<marker><number>` for numbers >= minKey (text
+   * without a send time, e.g. a count; see load/sse-worker.mjs).
+   */
+  phase (minSeq, keyed) {
     this.progress = this.workers.map(() => 0)
-    return this.all({ cmd: 'phase', minSeq })
+    this.keyedProgress = this.workers.map(() => 0)
+    return this.all({ cmd: 'phase', minSeq, keyMarker: keyed?.marker, minKey: keyed?.minKey })
   }
 
   /** Workers push their delivery count every intervalMs while it changes (0 stops). */
   streamProgress (intervalMs) { return this.all({ cmd: 'progress', intervalMs }) }
 
   get delivered () { return this.progress.reduce((a, b) => a + b, 0) }
+
+  /** Keyed arrivals reported so far in this phase (see phase). */
+  get keyed () { return this.keyedProgress.reduce((a, b) => a + b, 0) }
 
   /** Resolves on the next progress report, or after timeoutMs. */
   nextProgress (timeoutMs) {
@@ -110,9 +124,13 @@ export class SseLoad {
     })
   }
 
-  async report () {
-    const replies = await this.all({ cmd: 'report' })
+  /** keyStarts (optional): { key: start ms since epoch } turns keyed arrivals into keyHistogram. */
+  async report (keyStarts) {
+    const replies = await this.all({ cmd: 'report', keyStarts })
     const histogram = new Histogram()
+    const keyHistogram = new Histogram()
+    let keyed = 0
+    let keyedUnmatched = 0
     let delivered = 0
     let cpuSeconds = 0
     let open = 0
@@ -120,13 +138,16 @@ export class SseLoad {
     let wallSeconds = 0
     for (const r of replies) {
       histogram.merge(r.histogram)
+      keyHistogram.merge(r.keyHistogram)
+      keyed += r.keyed
+      keyedUnmatched += r.keyedUnmatched
       delivered += r.delivered
       cpuSeconds += r.cpuSeconds
       open += r.open
       closedByServer += r.closedByServer
       wallSeconds = Math.max(wallSeconds, r.wallSeconds)
     }
-    return { histogram, delivered, cpuSeconds, wallSeconds, open, closedByServer }
+    return { histogram, delivered, keyHistogram, keyed, keyedUnmatched, cpuSeconds, wallSeconds, open, closedByServer }
   }
 
   async close () {

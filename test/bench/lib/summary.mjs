@@ -5,6 +5,7 @@ import { pagesTables } from '../scenarios/pages.mjs'
 import { scaleTable } from '../scenarios/scale.mjs'
 import { channelsTable } from '../scenarios/channels.mjs'
 import { tabsTable } from '../scenarios/tabs.mjs'
+import { broadcastsTable } from '../scenarios/broadcasts.mjs'
 
 const CLIENT_CPU_LIMIT = 0.9 // above this the load client may be what limits the figures
 const FOREIGN_CPU_LIMIT = 0.15 // CPU (cores) used by processes outside the benchmark
@@ -190,6 +191,7 @@ export function summarize (results) {
   if (results.scale?.configs) tables.push(scaleTable(results.scale))
   if (results.channels?.cells) tables.push(channelsTable(results.channels))
   if (results.tabs?.cells) tables.push(tabsTable(results.tabs))
+  if (results.broadcasts?.cells) tables.push(broadcastsTable(results.broadcasts, targets, checks))
   tables.push({ title: 'Targets', rows: [['target', 'measured', 'result'], ...targets.map((t) => [t.name, t.value, passMark(t.pass)])] })
   return { tables, targets, checks }
 }

@@ -6,6 +6,11 @@
 // escapers leave it alone; Handlebars turns '=' into &#x3D;); the publisher
 // stamps t with performance.timeOrigin + performance.now(), comparable across processes.
 // Driven over IPC by lib/sse-load.mjs: requests {id, cmd, ...}, replies {id, ...}.
+//
+// Keyed arrivals (optional, set by `phase`): text that carries no send time, only a number
+// after a fixed marker (e.g. `data-contact-count="<n>"`), is recorded as its arrival time per
+// number; `report` is then given each number's start time and turns them into a second
+// histogram. Per connection a number counts once and in order, like a sequence.
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Histogram } from '../lib/histogram.mjs'
@@ -24,6 +29,11 @@ let histogram = new Histogram()
 let delivered = 0 // deliveries with seq >= minSeq since the last phase
 let minSeq = Number.MAX_SAFE_INTEGER // nothing is recorded before the first phase
 let closedByServer = 0
+let keyMark = null // Buffer of the keyed marker, or null when off
+let minKey = Number.MAX_SAFE_INTEGER
+let keyed = 0 // keyed arrivals with key >= minKey since the last phase
+let keyArrivals = new Map() // key -> arrival times (ms since epoch)
+const MAX_KEYED_ARRIVALS = 5_000_000 // bound on what one phase keeps (40 MB)
 let cpuMark = process.cpuUsage()
 let wallMark = performance.now()
 
@@ -43,6 +53,7 @@ class Connection {
     this.crlfLeft = 0
     this.carry = null
     this.lastSeq = -1
+    this.lastKey = -1
     this.open = false
     this.established = false
   }
@@ -68,6 +79,30 @@ function feedBody (c, b, start, end, now) {
     i = parseMarker(c, view, i + 2, now)
     i = view.indexOf(MARK, i)
   }
+  if (keyMark !== null) {
+    let k = view.indexOf(keyMark)
+    while (k !== -1) {
+      k = parseKey(c, view, k + keyMark.length, now)
+      k = view.indexOf(keyMark, k)
+    }
+  }
+}
+
+// Parses `<digits>` at j after the keyed marker; records its arrival. Returns where to go on.
+function parseKey (c, v, j, now) {
+  let k = j
+  let key = 0
+  let ch
+  while (k < v.length && (ch = v[k]) >= 48 && ch <= 57) { key = key * 10 + (ch - 48); k++ }
+  if (k === j || key <= c.lastKey) return k
+  c.lastKey = key
+  if (key >= minKey && keyed < MAX_KEYED_ARRIVALS) {
+    keyed++
+    let list = keyArrivals.get(key)
+    if (list === undefined) keyArrivals.set(key, (list = []))
+    list.push(now)
+  }
+  return k
 }
 
 // Parses `<digits>[.<digits>] s:<digits>` at j; records one delivery. Returns where to go on.
@@ -146,7 +181,8 @@ function onBytes (c, b, n) {
   }
 }
 
-function open ({ host, port, path, localAddress, timeoutMs }) {
+// headers: extra request headers (e.g. the page's cookie), { name: value }.
+function open ({ host, port, path, headers, localAddress, timeoutMs }) {
   return new Promise((resolve) => {
     const c = new Connection()
     connections.push(c)
@@ -171,7 +207,8 @@ function open ({ host, port, path, localAddress, timeoutMs }) {
     })
     c.socket.on('connect', () => {
       c.open = true
-      c.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`)
+      const extra = headers ? Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('') : ''
+      c.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n${extra}\r\n`)
     })
     c.socket.on('error', (error) => settle(error.code ?? error.message))
     c.socket.on('close', () => {
@@ -182,15 +219,16 @@ function open ({ host, port, path, localAddress, timeoutMs }) {
   })
 }
 
-// paths (optional): one path per connection (e.g. each page stream with its own token).
-async function connectMany ({ host, port, path, paths, count, localAddress, concurrency = 100, timeoutMs = 15_000 }) {
+// paths (optional): one path per connection (e.g. each page stream with its own token);
+// headers (optional): one object of extra request headers per connection, in the same order.
+async function connectMany ({ host, port, path, paths, headers, count, localAddress, concurrency = 100, timeoutMs = 15_000 }) {
   const started = performance.now()
   const outcomes = {}
   let next = 0
   async function lane () {
     while (next < count) {
       const i = next++
-      const outcome = await open({ host, port, path: paths?.[i] ?? path, localAddress, timeoutMs })
+      const outcome = await open({ host, port, path: paths?.[i] ?? path, headers: headers?.[i], localAddress, timeoutMs })
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
     }
   }
@@ -205,7 +243,7 @@ function openCount () {
 }
 
 let progressTimer = null
-let lastProgress = -1
+let lastProgress = ''
 
 const handlers = {
   connect: (msg) => connectMany(msg),
@@ -213,6 +251,10 @@ const handlers = {
     histogram = new Histogram()
     delivered = 0
     minSeq = msg.minSeq
+    keyMark = msg.keyMarker ? Buffer.from(msg.keyMarker, 'latin1') : null
+    minKey = msg.minKey ?? Number.MAX_SAFE_INTEGER
+    keyed = 0
+    keyArrivals = new Map()
     closedByServer = 0
     cpuMark = process.cpuUsage()
     wallMark = performance.now()
@@ -223,19 +265,31 @@ const handlers = {
     progressTimer = null
     if (msg.intervalMs > 0) {
       progressTimer = setInterval(() => {
-        if (delivered !== lastProgress) {
-          lastProgress = delivered
-          process.send({ type: 'progress', delivered })
+        const state = `${delivered} ${keyed}`
+        if (state !== lastProgress) {
+          lastProgress = state
+          process.send({ type: 'progress', delivered, keyed })
         }
       }, msg.intervalMs)
     }
     return {}
   },
-  report () {
+  // keyStarts (optional): { key: start time in ms since epoch } for the keyed arrivals.
+  report (msg) {
     const cpu = process.cpuUsage(cpuMark)
+    const keyHistogram = new Histogram()
+    let keyedUnmatched = 0
+    for (const [key, arrivals] of keyArrivals) {
+      const start = msg.keyStarts?.[key]
+      if (start === undefined) { keyedUnmatched += arrivals.length; continue }
+      for (const at of arrivals) keyHistogram.record((at - start) * 1000)
+    }
     return {
       histogram: histogram.toJSON(),
       delivered,
+      keyHistogram: keyHistogram.toJSON(),
+      keyed,
+      keyedUnmatched,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       wallSeconds: (performance.now() - wallMark) / 1000,
       open: openCount(),

@@ -6,6 +6,8 @@
 // The instances and the page clients share this one Node process (real sockets, one event
 // loop), so latencies include the clients' own parsing: read them as an upper bound.
 //   node --import tsx test/bench/tools/broadcasts.ts [--pages 1000] [--writes 30] [--processes 2]
+// The measurement, with separate server processes and a hand-made baseline side by side, is the
+// benchmark scenario `npm run bench -- broadcasts` (test/bench/scenarios/broadcasts.mjs).
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { performance } from 'node:perf_hooks'
