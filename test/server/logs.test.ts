@@ -26,7 +26,8 @@ test('production logs are one JSON object per line', async (t) => {
 
 for (const NODE_ENV of ['development', 'production']) {
   test(`a start-up failure is one line (${NODE_ENV} logs at info)`, async () => {
-    const { code, output } = await runServerToExit({ NODE_ENV, LOG_LEVEL: 'info', DATABASE_URL: 'postgres://app@127.0.0.1:1/nowhere', PORT: '0' })
+    // Production needs its SECRET_KEYS (checked before the database is opened).
+    const { code, output } = await runServerToExit({ NODE_ENV, LOG_LEVEL: 'info', DATABASE_URL: 'postgres://app@127.0.0.1:1/nowhere', PORT: '0', SECRET_KEYS: 'k'.repeat(40) })
     assert.equal(code, 1)
     const mentions = output.split('\n').filter((line) => /nowhere|PostgreSQL|could not start/i.test(line))
     assert.equal(mentions.length, 1, output)
