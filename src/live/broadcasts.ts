@@ -83,7 +83,7 @@ export class Broadcasts {
     if (live === undefined || this.entries.has(component.name)) return
     const channel = broadcastChannel(component.name)
     this.entries.set(component.name, { component, pending: null, windowStart: 0, itemsInWindow: 0 })
-    this.options.live.channel({ channel, event: channel, render: async (payload) => await this.render(component, payload) })
+    this.options.live.channel({ channel, event: channel, replay: live.swap === 'replace' ? 'latest' : 'all', render: async (payload) => await this.render(component, payload) })
   }
 
   /** Tells every live component of these tags that their data changed. Never throws. */
