@@ -101,7 +101,9 @@ export class Broadcasts {
     const render = live.message === undefined
       ? async (payload: string) => await this.renderChange(component, payload)
       : this.messageRenderer(component)
-    const stream = this.options.live.channel({ channel: live.channel, event: live.event, render })
+    // Replacing updates: a page coming back needs only the newest one.
+    const replay = live.swap === 'replace' ? 'latest' : 'all'
+    const stream = this.options.live.channel({ channel: live.channel, event: live.event, replay, render })
     this.entries.set(component.name, { component, stream, pending: null, windowStart: 0, itemsInWindow: 0 })
     if (live.family !== undefined) {
       if (this.options.families === undefined) throw new Error(`Component "${component.name}": live.family needs page streams (the live-pages plugin)`)

@@ -77,6 +77,14 @@ export interface Broker {
   subscribe (channel: string, handler: MessageHandler): Promise<Unsubscribe>
   /** Retained history after lastId (which must satisfy isValidId). */
   readAfter (channel: string, lastId: string): Promise<HistoryRead>
+  /**
+   * For channels whose newest message stands for their whole state (each one replaces the
+   * last): the newest retained message when it is after lastId (messages: at most that one).
+   * Complete also when lastId was trimmed away, as long as it belongs to the current history
+   * (same epoch) or is ORIGIN_ID: the newest message is all a client at lastId needs. Otherwise
+   * (unknown id, lost history) complete and gap are those of readAfter.
+   */
+  readLatest (channel: string, lastId: string): Promise<HistoryRead>
   /** Id of the newest retained message, or null when the history is empty. */
   lastId (channel: string): Promise<string | null>
   compareIds (a: string, b: string): number

@@ -6,9 +6,11 @@
 // the held messages; ids already sent are skipped, so nothing is lost and nothing repeats.
 // When the id cannot be continued from (too old, unknown, malformed) the client gets a reset
 // event instead, positioned at the newest id, and continues live.
+// A channel whose every message replaces the last (replay: 'latest', e.g. a count) is replayed
+// only its newest message: after a long absence, one frame instead of hundreds.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import { assertChannelName, type Broker, type BrokerMessage, type LiveLogger, type Unsubscribe } from './broker.js'
+import { assertChannelName, type Broker, type BrokerMessage, type HistoryRead, type LiveLogger, type Unsubscribe } from './broker.js'
 import { FrameCache } from './frame-cache.js'
 import { compareIds, isValidId } from './ids.js'
 import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
@@ -24,6 +26,20 @@ export interface LiveChannelOptions {
   render: LiveRender
   /** SSE event name sent when the client's last id cannot be continued from. Default "reset". */
   resetEvent?: string
+  /**
+   * What a returning client is replayed. "all" (default): every message it missed (items of a
+   * feed). "latest": only the newest, for channels whose every message replaces the last (a
+   * re-rendered component); a history trimmed below the client's id is then no reason to reset.
+   */
+  replay?: ReplayMode
+}
+
+export type ReplayMode = 'all' | 'latest'
+
+/** A message of a replay: its id and encoded frame (null: render rejected it). */
+export interface ReplayFrame {
+  id: string
+  frame: Buffer | null
 }
 
 /** Why a client got a reset event instead of a replay. */
@@ -127,6 +143,7 @@ function bump (counts: Record<string, number>, key: string): void {
 export class LiveChannelHub implements LiveChannel {
   readonly channel: string
   readonly event: string
+  readonly replayMode: ReplayMode
   private readonly resetEvent: string
   private readonly render: LiveRender
   private readonly clients = new Set<ChannelClient>()
@@ -149,8 +166,12 @@ export class LiveChannelHub implements LiveChannel {
     for (const [what, name] of [['event', options.event], ['resetEvent', options.resetEvent ?? 'reset']] as const) {
       if (!isValidEventName(name)) throw new TypeError(`live.channel(${options.channel}): ${what} ${JSON.stringify(name)} must be 1-100 letters, digits or _ . : -`)
     }
+    if (options.replay !== undefined && options.replay !== 'all' && options.replay !== 'latest') {
+      throw new TypeError(`live.channel(${options.channel}): replay must be "all" or "latest"`)
+    }
     this.channel = options.channel
     this.event = options.event
+    this.replayMode = options.replay ?? 'all'
     this.resetEvent = options.resetEvent ?? 'reset'
     this.render = options.render
     this.cache = new FrameCache(host.frameCacheEntries, host.frameCacheBytes)
@@ -201,9 +222,9 @@ export class LiveChannelHub implements LiveChannel {
   private async resume (client: ChannelClient, requested: string, since: string | null): Promise<void> {
     const { connection } = client
     client.held = []
-    let history
+    let history, frames
     try {
-      history = await this.host.broker.readAfter(this.channel, requested)
+      ({ history, frames } = await this.replayFrom(requested))
     } catch (error) {
       // The browser keeps its Last-Event-ID and tries again after the retry interval.
       this.host.logger.error({ err: error, channel: this.channel }, 'reading live history failed; closing the stream')
@@ -216,7 +237,40 @@ export class LiveChannelHub implements LiveChannel {
       return
     }
     client.lastSentId = requested
-    if (await this.replay(client, history.messages)) this.goLive(client)
+    if (await this.replay(client, frames)) this.goLive(client)
+  }
+
+  /**
+   * What a client at `after` is replayed: the history read (not complete: the caller resets the
+   * client) and the frames to send, in id order: every message's, or for a "latest" channel the
+   * newest one that renders (each replaces the last, so it alone is the state).
+   */
+  async replayFrom (after: string): Promise<{ history: HistoryRead, frames: ReplayFrame[] }> {
+    const { broker } = this.host
+    if (this.replayMode === 'all') {
+      const history = await broker.readAfter(this.channel, after)
+      return { history, frames: history.complete ? await this.framesOf(history.messages) : [] }
+    }
+    const history = await broker.readLatest(this.channel, after)
+    if (!history.complete) return { history, frames: [] }
+    const frames = await this.framesOf(history.messages)
+    if (frames.length === 0 || frames[0]!.frame !== null) return { history, frames }
+    // Render rejected the newest message: the newest one it accepts stands for the state.
+    const older = (await broker.readAfter(this.channel, after)).messages
+    for (let i = older.length - 1; i >= 0; i--) {
+      const [candidate] = await this.framesOf([older[i]!])
+      if (candidate!.frame !== null) return { history, frames: [candidate!] }
+    }
+    return { history, frames: [] }
+  }
+
+  private async framesOf (messages: readonly BrokerMessage[]): Promise<ReplayFrame[]> {
+    const frames: ReplayFrame[] = []
+    for (const message of messages) {
+      const frame = this.frameFor(message)
+      frames.push({ id: message.id, frame: isThenable(frame) ? await frame : frame })
+    }
+    return frames
   }
 
   /**
@@ -224,13 +278,8 @@ export class LiveChannelHub implements LiveChannel {
    * once: a client that reads gets it in steps (its live messages are held meanwhile, under the
    * same bound). False when the connection ended on the way.
    */
-  private async replay (client: ChannelClient, messages: readonly BrokerMessage[]): Promise<boolean> {
+  private async replay (client: ChannelClient, frames: readonly ReplayFrame[]): Promise<boolean> {
     const { connection } = client
-    const frames: Array<{ id: string, frame: Buffer | null }> = []
-    for (const message of messages) {
-      const frame = this.frameFor(message)
-      frames.push({ id: message.id, frame: isThenable(frame) ? await frame : frame })
-    }
     let flushed: Promise<void> | null = null
     for (const { id, frame } of frames) {
       if (flushed !== null && connection.queuedBytes > this.host.maxQueueBytes / 2) await flushed
@@ -285,11 +334,6 @@ export class LiveChannelHub implements LiveChannel {
 
   removeMember (member: ChannelMember): void {
     this.members.delete(member)
-  }
-
-  /** The encoded frame of a message (for a member's replay), or null when render rejected it. */
-  frame (message: BrokerMessage): Buffer | null | Promise<Buffer | null> {
-    return this.frameFor(message)
   }
 
   /** Ends the broker subscription (app close). */

@@ -23,6 +23,8 @@ class Ring {
   private start = 0
   /** Whether a message was ever overwritten (history no longer starts at the beginning). */
   trimmed = false
+  /** Id of the first message this broker stored here: older ids come from another process. */
+  firstId: string | null = null
 
   constructor (private readonly capacity: number) {}
 
@@ -33,6 +35,7 @@ class Ring {
   }
 
   push (message: BrokerMessage): void {
+    this.firstId ??= message.id
     if (this.items.length < this.capacity) {
       this.items.push(message)
     } else {
@@ -136,6 +139,19 @@ export class MemoryBroker implements Broker {
     const messages: BrokerMessage[] = []
     for (let i = found ? from + 1 : from; i < ring.length; i++) messages.push(ring.at(i))
     return { messages, complete: found }
+  }
+
+  async readLatest (channel: string, lastId: string): Promise<HistoryRead> {
+    const ring = this.histories.get(this.key(channel))
+    const newest = ring === undefined || ring.length === 0 ? undefined : ring.at(ring.length - 1)
+    if (newest !== undefined) {
+      const order = compareIds(newest.id, lastId)
+      if (order === 0) return { messages: [], complete: true }
+      // Trimmed is no loss here: an id of this broker's (not older than its first) needs only the newest.
+      if (order > 0 && (lastId === ORIGIN_ID || compareIds(lastId, ring!.firstId!) >= 0)) return { messages: [newest], complete: true }
+    }
+    const read = await this.readAfter(channel, lastId)
+    return { ...read, messages: read.messages.slice(-1) }
   }
 
   async lastId (channel: string): Promise<string | null> {

@@ -5,8 +5,9 @@
 //
 // Per channel, the seam logic of the single-channel route: attached first with live messages
 // held back, history after the channel's position sent, then the held messages, ids already
-// sent skipped: nothing lost, nothing repeated, for every channel of the page.
-import type { HistoryRead, LiveLogger } from './broker.js'
+// sent skipped: nothing lost, nothing repeated, for every channel of the page. What a channel
+// replays (every message, or only the newest) is its hub's choice (LiveChannelHub.replayFrom).
+import type { LiveLogger } from './broker.js'
 import { compareIds, isValidId } from './ids.js'
 import type { ChannelMember, LiveChannelHub } from './live-channel.js'
 import { formatCursor } from './page-cursor.js'
@@ -56,7 +57,6 @@ export interface PageHost {
   readonly logger: LiveLogger
   readonly maxQueueBytes: number
   readonly stats: PageStreamStats
-  readHistory (channel: string, after: string): Promise<HistoryRead>
 }
 
 export class PageConnection {
@@ -146,9 +146,9 @@ export class PageMember implements ChannelMember {
       return
     }
     this.held = []
-    let history
+    let history, frames
     try {
-      history = await this.page.host.readHistory(this.hub.channel, requested)
+      ({ history, frames } = await this.hub.replayFrom(requested))
     } catch (error) {
       // The browser keeps its cursor and tries again after the retry interval.
       this.page.host.logger.error({ err: error, channel: this.hub.channel }, 'reading live history failed; closing the page stream')
@@ -160,11 +160,6 @@ export class PageMember implements ChannelMember {
       this.page.writeReset(this.index, history.messages.length > 0 ? 'too-old' : 'unknown', since)
       this.goLive()
       return
-    }
-    const frames: Array<{ id: string, frame: Buffer | null }> = []
-    for (const message of history.messages) {
-      const frame = this.hub.frame(message)
-      frames.push({ id: message.id, frame: frame instanceof Promise ? await frame : frame })
     }
     this.page.positions[this.index] = requested
     // A long history goes out in steps under the queue bound (see LiveChannelHub).

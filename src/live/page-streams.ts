@@ -157,8 +157,7 @@ export class PageStreams {
     const page = new PageConnection(connection, {
       logger: this.logger,
       maxQueueBytes: this.hub.maxQueueBytes,
-      stats: this.counters,
-      readHistory: (channel, after) => this.hub.broker.readAfter(channel, after)
+      stats: this.counters
     }, hubs)
     // Everything dispatched from here on reaches the page: each channel's seam, taken now.
     const seams = hubs.map((hub) => hub.seam)

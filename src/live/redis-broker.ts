@@ -380,6 +380,11 @@ export class RedisBroker implements Broker {
     return this.store.readAfter(channel, lastId)
   }
 
+  readLatest (channel: string, lastId: string): Promise<HistoryRead> {
+    assertChannelName(channel)
+    return this.store.readLatest(channel, lastId)
+  }
+
   lastId (channel: string): Promise<string | null> {
     assertChannelName(channel)
     return this.store.lastId(channel)

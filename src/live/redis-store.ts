@@ -118,9 +118,15 @@ for i = 1, #info, 2 do
 end
 return {redis.call('XRANGE', KEYS[1], '-', '+'), added}`
 
+// The newest entry and the start of the stream's current incarnation, read together.
+const READ_LATEST_LUA = `
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+return {newest or false, redis.call('HGET', KEYS[2], 'start')}`
+
 interface ScriptedRedis {
   flcLivePublish (history: string, meta: string, envelope: string, maxLen: number, payload: string, epoch: string, deadline: string): Promise<string | null>
   flcLiveReadAll (history: string): Promise<[unknown[], number | null]>
+  flcLiveReadLatest (history: string, meta: string): Promise<[unknown, unknown]>
   flcLiveIngestRaw (history: string, dedupe: string, meta: string, envelope: string, maxLen: number, payload: string, windowMs: number, epoch: string): Promise<string | null>
   flcLiveNoteLoss (meta: string, history: string, epoch: string, deliveredId: string): Promise<string>
 }
@@ -176,6 +182,7 @@ export class RedisChannelStore {
     redis.defineCommand('flcLivePublish', { numberOfKeys: 2, lua: publishLua(publish) })
     redis.defineCommand('flcLiveIngestRaw', { numberOfKeys: 3, lua: ingestRawLua(publish) })
     redis.defineCommand('flcLiveReadAll', { numberOfKeys: 1, lua: READ_ALL_LUA })
+    redis.defineCommand('flcLiveReadLatest', { numberOfKeys: 2, lua: READ_LATEST_LUA })
     redis.defineCommand('flcLiveNoteLoss', { numberOfKeys: 2, lua: NOTE_LOSS_LUA })
     this.scripted = redis as unknown as ScriptedRedis
   }
@@ -225,6 +232,23 @@ export class RedisChannelStore {
     this.rejectedEntries += rejected
     if (messages.length > 0 && messages[0]!.id === lastId) return { messages: messages.slice(1), complete: true }
     return this.explainGap(channel, lastId, messages)
+  }
+
+  /** See Broker.readLatest: one round trip, whatever the length of the history. */
+  async readLatest (channel: string, lastId: string): Promise<HistoryRead> {
+    const keys = this.keys(channel)
+    const [entry, start] = await this.scripted.flcLiveReadLatest(keys.history, keys.meta)
+    // A malformed newest entry (written by hand) leaves it to readAfter, which skips and counts it.
+    const newest = entry === null ? null : toMessage(entry)
+    if (newest !== null) {
+      const order = compareIds(newest.id, lastId)
+      if (order === 0) return { messages: [], complete: true }
+      // Trimmed is no loss here: an id of this incarnation of the stream (not older than its
+      // start) needs only the newest message. Older ones may have been lost: readAfter tells.
+      if (order > 0 && (lastId === ORIGIN_ID || (isValidId(start) && compareIds(lastId, start) >= 0))) return { messages: [newest], complete: true }
+    }
+    const read = await this.readAfter(channel, lastId)
+    return { ...read, messages: read.messages.slice(-1) }
   }
 
   /** lastId is not in the stream: trimmed away, or lost with an earlier incarnation of it. */

@@ -67,6 +67,27 @@ for (const kind of ['memory', 'redis'] as const) {
       assert.deepEqual(await broker.readAfter('empty', '1-0'), { messages: [], complete: false })
     })
 
+    test('readLatest: the newest message only; complete from a trimmed id of this history, not from an unknown one', async (t) => {
+      const broker = await makeBroker(t, kind, 3)
+      if (broker === undefined) return
+      assert.deepEqual(await broker.readLatest('l', ORIGIN_ID), { messages: [], complete: true })
+      assert.deepEqual(await broker.readLatest('l', '1-0'), { messages: [], complete: false })
+      const first = await broker.publish('l', 'first')
+      const ids = await Promise.all(Array.from({ length: 250 }, (_, i) => broker.publish('l', `m${i}`)))
+      const newest = { id: ids.at(-1)!, payload: 'm249' }
+      assert.equal((await broker.readAfter('l', first)).complete, false, 'the first id was trimmed')
+      for (const from of [first, ids.at(-3)!, ORIGIN_ID]) {
+        assert.deepEqual(await broker.readLatest('l', from), { messages: [newest], complete: true }, from)
+      }
+      assert.deepEqual(await broker.readLatest('l', newest.id), { messages: [], complete: true })
+      // Older than this history (another process, a lost stream) or newer than it: as readAfter says.
+      for (const from of ['1000-0', '99999999999999-0']) {
+        const read = await broker.readLatest('l', from)
+        assert.equal(read.complete, false, from)
+        assert.ok(read.messages.length <= 1)
+      }
+    })
+
     test('readAfter(ORIGIN_ID) is the whole history while nothing was trimmed', async (t) => {
       const broker = await makeBroker(t, kind, 100)
       if (broker === undefined) return

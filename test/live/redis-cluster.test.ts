@@ -46,6 +46,8 @@ test('Redis Cluster: one shard per channel, sharded delivery to every process, r
     assert.ok(ids.every((id) => receivedA.some((m) => m.id === id)))
     const history = await b.readAfter('news', '0-0')
     assert.deepEqual(history.messages.map((m) => m.payload), ['n1', 'raw-n2'], 'the raw message was stored once, after n1')
+    // The newest entry and the stream's start, read by one script on the shard of the channel.
+    assert.deepEqual(await a.readLatest('news', ids[0]!), { messages: [history.messages[1]!], complete: true })
     assert.equal(a.stats().rawIngested + b.stats().rawIngested, 1)
   } finally {
     raw.disconnect()
