@@ -67,6 +67,12 @@ interface ChannelState {
   baseline: string | null
   /** While re-subscribing after a reconnect, live envelopes wait here. */
   held: BrokerMessage[] | null
+  /**
+   * Where an unfinished recovery must start again: the position before the outage. Envelopes
+   * let through after a failed recovery move lastDelivered into the new history, from where a
+   * retry could neither read what was missed nor notice that Redis lost the old history.
+   */
+  recoverFrom: string | null
   /** While an envelope's id is being checked against the stream, later envelopes wait here. */
   checking: BrokerMessage[] | null
 }
@@ -183,7 +189,7 @@ export class RedisBroker implements Broker {
     let state = this.channels.get(channel)
     if (state === undefined) {
       const created: ChannelState = {
-        channel, keys: this.store.keys(channel), handlers: new Set(), ready: Promise.resolve(), lastDelivered: null, baseline: null, held: null, checking: null
+        channel, keys: this.store.keys(channel), handlers: new Set(), ready: Promise.resolve(), lastDelivered: null, baseline: null, held: null, checking: null, recoverFrom: null
       }
       this.channels.set(channel, created)
       this.byEnvelope.set(created.keys.envelope, created)
@@ -332,12 +338,15 @@ export class RedisBroker implements Broker {
   private async resubscribeAll (): Promise<void> {
     const states = [...this.channels.values()]
     if (this.closed || states.length === 0) return
-    for (const state of states) state.held ??= []
+    for (const state of states) {
+      state.held ??= []
+      state.recoverFrom ??= state.lastDelivered ?? state.baseline
+    }
     try {
       await this.topology.subscribe(this.subscriber, states.map((s) => s.keys.envelope), states.map((s) => s.keys.raw))
       // From here on new envelopes are held; everything older is in the streams.
       for (const state of states) {
-        const from = state.lastDelivered ?? state.baseline
+        const from = state.recoverFrom
         if (from === null) continue
         let history = await this.store.readAfter(state.channel, from)
         // An id we delivered is gone and nothing follows it, or Redis says it was lost: a stream
@@ -356,6 +365,7 @@ export class RedisBroker implements Broker {
           this.options.logger.warn({ channel: state.channel, from, gap: history.gap ?? 'unknown' }, 'live history was trimmed during the Redis outage: some messages were not delivered live')
         }
         for (const message of history.messages) this.deliver(state, message)
+        state.recoverFrom = null
       }
       this.counters.resubscriptions++
       this.options.logger.info({ channels: states.length }, 'Redis subscriber reconnected; channels re-subscribed')

@@ -96,3 +96,30 @@ test('Redis frozen: publishes fail within the bound and are not published when R
   await client.waitFor((c) => c.lastEventId === after, 'the message after the thaw')
   assert.deepEqual(client.data(), ['<p>before</p>', '<p>after</p>'])
 })
+
+test('a recovery that fails after a restart is retried from where the process was, so the lost history is still noticed', async (t) => {
+  const redis = await OwnRedis.start(t)
+  if (redis === undefined) return
+  const { url, channel, app } = await startLiveApp(t, { REDIS_URL: redis.url, CHANNEL_PREFIX: 'retry:', REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) })
+  const client = await SseTestClient.connect(url)
+  t.after(() => client.close())
+  for (let i = 0; i < 5; i++) await channel.publish(`<p>before ${i}</p>`)
+  await client.waitForEvents(5)
+
+  // The first recovery read after the restart fails (as when the command connection is not
+  // ready yet), and a message published meanwhile is delivered live before the retry.
+  const store = (app.broker as unknown as { store: { readAfter: (channel: string, id: string) => Promise<unknown> } }).store
+  const readAfter = store.readAfter.bind(store)
+  let failures = 0
+  store.readAfter = async (name, id) => {
+    if (failures++ > 0) return await readAfter(name, id)
+    let published: string | undefined
+    while (published === undefined) published = await channel.publish('<p>during recovery</p>').catch(() => undefined)
+    throw new Error('command connection not ready (injected)')
+  }
+  await redis.kill()
+  await redis.restart()
+  await client.waitFor((c) => c.data().includes('<p>during recovery</p>'), 'the message published during the failed recovery')
+  await waitUntil(() => app.broker.stats().historyLosses === 1, 'the retried recovery noticing the lost history')
+  assert.equal(failures >= 2, true, 'the recovery was retried')
+})
