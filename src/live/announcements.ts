@@ -137,6 +137,8 @@ export class AnnouncementReader {
     this.staleConsumerMs = options.staleConsumerMs ?? 10 * 60_000
     this.badInputLog = new LogLimiter(options.logger, 'rejected announcements')
     this.errorLog = new LogLimiter(options.logger, 'announcement reader errors')
+    // Redis is back: retry now rather than at the end of the current pause (up to MAX_RETRY_MS).
+    redis.on('ready', () => this.wake?.())
   }
 
   /** Opens the reader's own connection (plain Redis or a cluster, as the broker does). */
@@ -144,8 +146,10 @@ export class AnnouncementReader {
     const topology = redisTopology(options)
     const commandTimeoutMs = options.commandTimeoutMs ?? 2000
     // The blocking read must outlive BLOCK. No offline queue: while Redis is away a read fails at
-    // once and the loop retries at a bounded pace, instead of reads piling up in a queue.
-    const noQueue = topology.sharded ? {} : { enableOfflineQueue: false, autoResendUnfulfilledCommands: false }
+    // once and the loop retries at a bounded pace, instead of reads piling up in a queue. No
+    // retries per request: a read in flight when the connection drops fails at once, instead of
+    // waiting out its timeout (ioredis neither resends nor fails it otherwise).
+    const noQueue = topology.sharded ? {} : { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 }
     const redis = await topology.open({
       connectionName: options.connectionName, commandTimeout: (options.blockMs ?? 2000) + commandTimeoutMs, ...noQueue
     }, options.logger, 'announcements')
@@ -188,12 +192,17 @@ export class AnnouncementReader {
         failures = 0
       } catch (error) {
         if (this.closed) break
-        // The stream or the group is gone (Redis restarted empty, flushed, failed over to an
-        // empty replica): create it again, from the start of what the stream holds now.
-        if (/NOGROUP/.test((error as Error).message)) this.groupReady = false
         this.counters.errors++
         this.errorLog.warn({ err: error }, 'reading announcements failed; retrying')
-        await this.pause(Math.min(MAX_RETRY_MS, 250 * 2 ** Math.min(failures++, 5)))
+        if (/NOGROUP/.test((error as Error).message)) {
+          // The stream or the group is gone (Redis restarted empty, flushed, failed over to an
+          // empty replica) but Redis answers: create it again at once, from the start of what
+          // the stream holds now.
+          this.groupReady = false
+          await this.pause(50)
+        } else {
+          await this.pause(Math.min(MAX_RETRY_MS, 250 * 2 ** Math.min(failures++, 5)))
+        }
       }
     }
   }

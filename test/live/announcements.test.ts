@@ -5,7 +5,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { Type } from '@sinclair/typebox'
 import {
   AnnouncementReader, ANNOUNCEMENTS_GROUP, addAnnouncement, announcementsKey, type AnnouncementReaderOptions
@@ -17,6 +17,7 @@ import { projectRoot } from '../../src/paths.js'
 import { withTimeout } from '../../src/util/timeout.js'
 import { redisPrefix, requireRedis, uniqueName } from '../helpers/services.js'
 import { OwnRedis } from '../helpers/redis-server.js'
+import { startRedisCluster } from '../helpers/redis-cluster.js'
 import { redisConnections, waitUntil } from './helpers/app.js'
 
 interface Harness {
@@ -27,13 +28,13 @@ interface Harness {
   connectionName: string
 }
 
-async function startReader (t: TestContext, url: string, prefix: string, options: Partial<AnnouncementReaderOptions> = {}): Promise<Harness> {
+async function startReader (t: TestContext, url: string | string[], prefix: string, options: Partial<AnnouncementReaderOptions> = {}): Promise<Harness> {
   const seen: Change[] = []
   const warnings: unknown[] = []
   const consumer = uniqueName('flc_consumer')
   const connectionName = uniqueName('flc_announce')
   const reader = await AnnouncementReader.open({
-    url,
+    ...(Array.isArray(url) ? { clusterNodes: url } : { url }),
     prefix,
     consumer,
     connectionName: `${connectionName}:announce`,
@@ -143,12 +144,27 @@ test('the reader survives a Redis restart that lost the stream and the group', a
   await waitUntil(() => seen.length === 1, 'the first announcement')
   await redis.kill()
   await redis.restart()
+  const back = performance.now()
   // The writer retries until Redis answers again (its own reconnect), then the reader must find
   // that the group is gone, create it again and read what was added meanwhile.
   await waitUntil(async () => await addAnnouncement(writer, 'flc:', { tags: ['contacts'], id: 2 }).then(() => true, () => false), 'Redis back')
   await waitUntil(() => seen.some((c) => c.id === 2), 'an announcement after the restart', 30_000)
+  t.diagnostic(`announced ${Math.round(performance.now() - back)} ms after Redis came back (reconnect, group created again, read)`)
   assert.ok(reader.stats().errors >= 1)
   assert.ok(reader.stats().groupsCreated >= 1)
+})
+
+test('Redis Cluster: the same command, one key on one shard; each entry announced by one instance', async (t) => {
+  const cluster = await startRedisCluster(t)
+  if (cluster === undefined) return
+  const instances = [await startReader(t, cluster.urls, 'app:'), await startReader(t, cluster.urls, 'app:')]
+  const writer = new Cluster(cluster.urls.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })))
+  t.after(() => writer.disconnect())
+  for (let id = 1; id <= 50; id++) await addAnnouncement(writer, 'app:', { tags: ['contacts'], kind: 'update', id })
+  await waitUntil(() => instances.reduce((n, i) => n + i.seen.length, 0) >= 50, '50 announcements')
+  const ids = instances.flatMap((i) => i.seen.map((c) => c.id))
+  assert.equal(new Set(ids).size, 50)
+  assert.equal(ids.length, 50)
 })
 
 test('1,000 rapid announcements publish a bounded number of updates (replace coalesced, items capped)', async () => {
