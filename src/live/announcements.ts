@@ -247,7 +247,7 @@ export class AnnouncementReader {
       const change = payload === undefined ? undefined : parseChange(payload)
       if (change === undefined) {
         this.counters.rejected++
-        this.badInputLog.warn({ id, head: JSON.stringify(fields).slice(0, 200) },
+        this.badInputLog.warn({ id, head: headOf(fields) },
           `malformed announcement in ${this.key} (expected field "${ANNOUNCEMENT_FIELD}" with {"tags":[…],"kind"?,"id"?}): dropped`)
         continue
       }
@@ -312,6 +312,12 @@ export class AnnouncementReader {
 function entriesOf (value: unknown): Entry[] {
   if (!Array.isArray(value)) return []
   return value.filter((entry): entry is Entry => Array.isArray(entry) && entry.length === 2 && isValidId(entry[0]))
+}
+
+/** The start of an entry's fields for a log line, cheap however large they are. */
+function headOf (fields: unknown): string {
+  if (!Array.isArray(fields)) return String(fields)
+  return fields.slice(0, 4).map((part) => String(part).slice(0, 100)).join(' ')
 }
 
 function fieldAt (fields: unknown, name: string): unknown {
