@@ -1,0 +1,332 @@
+// Announcements from outside the app: a writer that is not this service (SQL by hand, another
+// service, `npm run announce`, the seed) says which data changed, by tag, with one Redis command:
+//
+//   XADD <prefix>broadcast:announcements MAXLEN ~ 10000 * change '{"tags":["contacts","contact:42"],"kind":"update","id":42}'
+//
+// The writer knows nothing of components or channels. Every instance reads the stream through
+// one consumer group shared by all instances, so each entry is handed to ONE instance, which
+// calls broadcasts.announce(): each affected component's update is published once in all (then
+// every instance renders that message once for its pages, as for a write through the app).
+// Reading once per instance instead would publish every update once per instance.
+//
+// Delivery is at least once: an entry is acknowledged (XACK) after it was handed to announce();
+// entries read by an instance that died before acknowledging them are taken over (XAUTOCLAIM)
+// by another after claimIdleMs. Payloads are hostile: parseChange() checks each one, a bad one is
+// dropped, counted and logged at a bounded rate, and acknowledged so it is not read again.
+//
+// One key, so it needs no hash tag in a Redis Cluster (every command touches only it, any slot
+// will do) and writers use the same command with plain Redis and a cluster. The blocking read
+// holds its connection, so the reader has a connection of its own ("<name>:announce").
+import type { Change } from '../components/define.js'
+import type { LiveLogger } from './broker.js'
+import { parseChange } from './broadcasts.js'
+import { isValidId } from './ids.js'
+import { closeRedis } from './redis-connection.js'
+import { redisTopology, type RedisClient, type RedisTarget } from './redis-topology.js'
+import { LogLimiter } from '../util/log-limiter.js'
+import { withTimeout } from '../util/timeout.js'
+
+/** After CHANNEL_PREFIX: the stream outside writers XADD to. */
+export const ANNOUNCEMENTS_KEY = 'broadcast:announcements'
+/** The entry's field holding the change as JSON: {"tags":[…],"kind"?:…,"id"?:…}. */
+export const ANNOUNCEMENT_FIELD = 'change'
+/** The consumer group every instance reads through. */
+export const ANNOUNCEMENTS_GROUP = 'flc-broadcasts'
+/** Entries kept (MAXLEN ~): writers pass it, and the reader trims to it in case one did not. */
+export const ANNOUNCEMENTS_MAXLEN = 10_000
+
+/** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
+const CLOSE_STEP_MS = 2000
+/** Longest pause between two attempts while Redis is unreachable. */
+const MAX_RETRY_MS = 5000
+
+export function announcementsKey (prefix: string): string {
+  return prefix + ANNOUNCEMENTS_KEY
+}
+
+/**
+ * The documented command, for writers in TypeScript (the CLI, the seed): checks the change as the
+ * reader will, then XADDs it. Resolves with the entry's id.
+ */
+export async function addAnnouncement (redis: RedisClient, prefix: string, change: Change): Promise<string> {
+  const payload = JSON.stringify(change)
+  if (parseChange(payload) === undefined) {
+    throw new TypeError(`not a valid change: ${payload.slice(0, 200)} (tags: 1-50 of letters, digits, _ . : -; kind: create, update or delete; id: a positive integer)`)
+  }
+  const id = await redis.xadd(announcementsKey(prefix), 'MAXLEN', '~', ANNOUNCEMENTS_MAXLEN, '*', ANNOUNCEMENT_FIELD, payload)
+  if (id === null) throw new Error('Redis did not add the announcement')
+  return id
+}
+
+/**
+ * For one-shot writers (`npm run announce`, the seed): connects to the app's Redis, adds one
+ * announcement, disconnects. Every wait is bounded. Resolves with the entry's id.
+ */
+export async function announceOnce (target: RedisTarget, prefix: string, change: Change, logger: LiveLogger): Promise<string> {
+  const redis = await redisTopology(target).open({ connectionName: 'flc:announce', commandTimeout: 5000, maxRetriesPerRequest: 1 }, logger, 'announce')
+  try {
+    return await addAnnouncement(redis, prefix, change)
+  } finally {
+    await closeRedis(redis)
+  }
+}
+
+export interface AnnouncementStats {
+  /** Entries read by this instance (taken-over ones included). */
+  received: number
+  /** Entries handed to broadcasts.announce(). */
+  announced: number
+  /** Entries dropped as malformed (no "change" field, not JSON, bad tags, kind or id). */
+  rejected: number
+  /** Entries taken over from a consumer that had not acknowledged them within claimIdleMs. */
+  claimed: number
+  /** Redis commands of the reader that failed (Redis down, failover); it retries. */
+  errors: number
+  /** Times this instance created the consumer group (first start, or Redis had lost it). */
+  groupsCreated: number
+}
+
+export interface AnnouncementReaderOptions {
+  prefix: string
+  /** This instance's consumer name in the group: unique per process (the broker's connection name). */
+  consumer: string
+  /** Hands a checked change to broadcasts. Must not throw (broadcasts.announce never does). */
+  announce: (tags: string[], change: Omit<Change, 'tags'>) => void
+  logger: LiveLogger
+  /** Longest a read waits for new entries (BLOCK); also how late a closed Redis connection is noticed. */
+  blockMs?: number
+  /** Entries per read. */
+  batchSize?: number
+  /** An entry read but not acknowledged for this long belonged to a dead instance: another takes it over. */
+  claimIdleMs?: number
+  /** A consumer with nothing pending and idle this long is removed from the group (a process that is gone). */
+  staleConsumerMs?: number
+  /** Longest wait for one non-blocking command. */
+  commandTimeoutMs?: number
+}
+
+export interface OpenAnnouncementReaderOptions extends AnnouncementReaderOptions, RedisTarget {
+  /** CLIENT SETNAME of the reader's connection. */
+  connectionName: string
+}
+
+type Entry = [id: string, fields: unknown]
+
+export class AnnouncementReader {
+  private readonly key: string
+  private readonly blockMs: number
+  private readonly batchSize: number
+  private readonly claimIdleMs: number
+  private readonly staleConsumerMs: number
+  private readonly counters: AnnouncementStats = { received: 0, announced: 0, rejected: 0, claimed: 0, errors: 0, groupsCreated: 0 }
+  private readonly badInputLog: LogLimiter
+  private readonly errorLog: LogLimiter
+  private running: Promise<void> | null = null
+  private closed = false
+  /** A blocking read is under way: close() ends it by dropping the connection. */
+  private blocking = false
+  private groupReady = false
+  private wake: (() => void) | null = null
+
+  constructor (private readonly redis: RedisClient, private readonly options: AnnouncementReaderOptions) {
+    this.key = announcementsKey(options.prefix)
+    // BLOCK 0 would wait forever.
+    this.blockMs = Math.max(10, options.blockMs ?? 2000)
+    this.batchSize = options.batchSize ?? 100
+    this.claimIdleMs = options.claimIdleMs ?? 30_000
+    this.staleConsumerMs = options.staleConsumerMs ?? 10 * 60_000
+    this.badInputLog = new LogLimiter(options.logger, 'rejected announcements')
+    this.errorLog = new LogLimiter(options.logger, 'announcement reader errors')
+    // Redis is back: retry now rather than at the end of the current pause (up to MAX_RETRY_MS).
+    redis.on('ready', () => this.wake?.())
+  }
+
+  /** Opens the reader's own connection (plain Redis or a cluster, as the broker does). */
+  static async open (options: OpenAnnouncementReaderOptions): Promise<AnnouncementReader> {
+    const topology = redisTopology(options)
+    const commandTimeoutMs = options.commandTimeoutMs ?? 2000
+    // The blocking read must outlive BLOCK. No offline queue: while Redis is away a read fails at
+    // once and the loop retries at a bounded pace, instead of reads piling up in a queue. No
+    // retries per request: a read in flight when the connection drops fails at once, instead of
+    // waiting out its timeout (ioredis neither resends nor fails it otherwise).
+    const noQueue = topology.sharded ? {} : { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 }
+    const redis = await topology.open({
+      connectionName: options.connectionName, commandTimeout: (options.blockMs ?? 2000) + commandTimeoutMs, ...noQueue
+    }, options.logger, 'announcements')
+    return new AnnouncementReader(redis, options)
+  }
+
+  /** Starts reading (call once every live component is known: at onReady). */
+  start (): void {
+    if (this.running !== null || this.closed) return
+    this.running = this.run()
+  }
+
+  stats (): AnnouncementStats {
+    return { ...this.counters }
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.wake?.()
+    // A blocked read would hold close() up to blockMs: drop the connection. Entries Redis handed
+    // out in that instant stay pending and are taken over by another instance after claimIdleMs;
+    // this consumer's name is removed from the group by the others once it is stale.
+    if (this.blocking) this.redis.disconnect()
+    if (this.running !== null) await withTimeout(this.running, CLOSE_STEP_MS, 'the announcement reader').catch(() => {})
+    await closeRedis(this.redis)
+  }
+
+  private async run (): Promise<void> {
+    let failures = 0
+    let nextClaim = 0 // at start: entries a dead instance left behind
+    while (!this.closed) {
+      try {
+        if (!this.groupReady) await this.createGroup()
+        if (Date.now() >= nextClaim) {
+          await this.maintain()
+          nextClaim = Date.now() + Math.max(1000, Math.floor(this.claimIdleMs / 2))
+        }
+        await this.handle(await this.readNew())
+        failures = 0
+      } catch (error) {
+        if (this.closed) break
+        this.counters.errors++
+        this.errorLog.warn({ err: error }, 'reading announcements failed; retrying')
+        if (/NOGROUP/.test((error as Error).message)) {
+          // The stream or the group is gone (Redis restarted empty, flushed, failed over to an
+          // empty replica) but Redis answers: create it again at once, from the start of what
+          // the stream holds now.
+          this.groupReady = false
+          await this.pause(50)
+        } else {
+          await this.pause(Math.min(MAX_RETRY_MS, 250 * 2 ** Math.min(failures++, 5)))
+        }
+      }
+    }
+  }
+
+  /**
+   * Creates the group unless it exists. From "0": an entry already in the stream was announced
+   * by no instance yet (the group was not there to hand it out); old ones are coalesced and capped
+   * by broadcasts like any burst, so reading them again cannot flood browsers.
+   */
+  private async createGroup (): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.key, ANNOUNCEMENTS_GROUP, '0', 'MKSTREAM')
+      this.counters.groupsCreated++
+    } catch (error) {
+      if (!/BUSYGROUP/.test((error as Error).message)) throw error
+    }
+    this.groupReady = true
+  }
+
+  private async readNew (): Promise<Entry[]> {
+    // close() may have come while the previous step awaited Redis: no new read of blockMs then.
+    if (this.closed) return []
+    this.blocking = true
+    let reply: unknown
+    try {
+      reply = await this.redis.xreadgroup('GROUP', ANNOUNCEMENTS_GROUP, this.options.consumer,
+        'COUNT', this.batchSize, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>')
+    } finally {
+      this.blocking = false
+    }
+    // [[key, [[id, [field, value, …]], …]]], or null when BLOCK ran out.
+    if (!Array.isArray(reply) || !Array.isArray(reply[0])) return []
+    return entriesOf((reply[0] as unknown[])[1])
+  }
+
+  /** Hands every entry to broadcasts (or drops it), then acknowledges the whole batch. */
+  private async handle (entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return
+    for (const [id, fields] of entries) {
+      this.counters.received++
+      const payload = fieldValue(fields, ANNOUNCEMENT_FIELD)
+      const change = payload === undefined ? undefined : parseChange(payload)
+      if (change === undefined) {
+        this.counters.rejected++
+        this.badInputLog.warn({ id, head: headOf(fields) },
+          `malformed announcement in ${this.key} (expected field "${ANNOUNCEMENT_FIELD}" with {"tags":[…],"kind"?,"id"?}): dropped`)
+        continue
+      }
+      const { tags, ...rest } = change
+      try {
+        this.options.announce(tags, rest)
+        this.counters.announced++
+      } catch (error) {
+        this.options.logger.error({ err: error, id }, 'announcing a change from the stream threw; dropped')
+      }
+    }
+    await this.redis.xack(this.key, ANNOUNCEMENTS_GROUP, ...entries.map(([id]) => id))
+  }
+
+  /** Takes over what dead instances left unacknowledged, forgets them, and bounds the stream. */
+  private async maintain (): Promise<void> {
+    let cursor = '0-0'
+    for (let round = 0; round < 10; round++) {
+      // [next cursor, claimed entries, deleted ids (Redis >= 7)]
+      const reply = await this.redis.xautoclaim(this.key, ANNOUNCEMENTS_GROUP, this.options.consumer, this.claimIdleMs, cursor, 'COUNT', this.batchSize) as unknown
+      if (!Array.isArray(reply)) break
+      const entries = entriesOf(reply[1])
+      this.counters.claimed += entries.length
+      await this.handle(entries)
+      cursor = typeof reply[0] === 'string' && isValidId(reply[0]) ? reply[0] : '0-0'
+      if (cursor === '0-0' || this.closed) break
+    }
+    await this.removeStaleConsumers()
+    // Writers are asked for MAXLEN ~, but one that forgets must not grow the stream forever.
+    await this.redis.xtrim(this.key, 'MAXLEN', '~', ANNOUNCEMENTS_MAXLEN)
+  }
+
+  /** Every start of a process adds a consumer; those of processes that are gone are removed. */
+  private async removeStaleConsumers (): Promise<void> {
+    const consumers = await this.redis.xinfo('CONSUMERS', this.key, ANNOUNCEMENTS_GROUP) as unknown
+    if (!Array.isArray(consumers)) return
+    for (const info of consumers.slice(0, 1000)) {
+      const fields = Array.isArray(info) ? info : []
+      const name = fieldValue(fields, 'name')
+      const pending = Number(fieldAt(fields, 'pending'))
+      const idle = Number(fieldAt(fields, 'idle'))
+      // Only consumers with nothing pending: what a dead one holds is taken over by XAUTOCLAIM first.
+      if (name !== undefined && name !== this.options.consumer && pending === 0 && idle > this.staleConsumerMs) {
+        await this.redis.xgroup('DELCONSUMER', this.key, ANNOUNCEMENTS_GROUP, name)
+      }
+    }
+  }
+
+  private async pause (ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    this.wake = null
+  }
+}
+
+/** Entries of a reply, checked: [id, fields] with a valid id; fields is null for an entry deleted while pending. */
+function entriesOf (value: unknown): Entry[] {
+  if (!Array.isArray(value)) return []
+  return value.filter((entry): entry is Entry => Array.isArray(entry) && entry.length === 2 && isValidId(entry[0]))
+}
+
+/** The start of an entry's fields for a log line, cheap however large they are. */
+function headOf (fields: unknown): string {
+  if (!Array.isArray(fields)) return String(fields)
+  return fields.slice(0, 4).map((part) => String(part).slice(0, 100)).join(' ')
+}
+
+function fieldAt (fields: unknown, name: string): unknown {
+  if (!Array.isArray(fields)) return undefined
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
+  return undefined
+}
+
+function fieldValue (fields: unknown, name: string): string | undefined {
+  const value = fieldAt(fields, name)
+  return typeof value === 'string' ? value : undefined
+}
