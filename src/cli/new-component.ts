@@ -1,12 +1,13 @@
-// npm run new:component -- <name> [--live]: scaffolds components/<name>/ and its test (src/components/scaffold.ts).
+// npm run new:component -- <name> [--live | --channel]: scaffolds components/<name>/ and its test (src/components/scaffold.ts).
 import { projectRoot } from '../paths.js'
-import { parseScaffoldArgs, scaffoldComponent, scaffoldUrl } from '../components/scaffold.js'
+import { parseScaffoldArgs, scaffoldChannel, scaffoldComponent, scaffoldUrl } from '../components/scaffold.js'
 
 try {
-  const { name, live } = parseScaffoldArgs(process.argv.slice(2))
-  const { created } = scaffoldComponent(projectRoot, name, live)
+  const { name, kind } = parseScaffoldArgs(process.argv.slice(2))
+  const { created } = scaffoldComponent(projectRoot, name, kind)
   console.log(`created\n${created.map((path) => `  ${path}`).join('\n')}`)
-  if (live) console.log(`next: put {{component "${name}"}} in a page, call fastify.broadcasts.announce(['${name}']) when its data changes, run npm test -- ${name}`)
+  if (kind === 'channel') console.log(`next: put {{component "${name}"}} in a page, publish {"text":"…"} on ${scaffoldChannel(name)} (fastify.broker.publish or Redis PUBLISH), run npm test -- ${name}`)
+  else if (kind === 'live') console.log(`next: put {{component "${name}"}} in a page, call fastify.broadcasts.announce(['${name}']) when its data changes, run npm test -- ${name}`)
   else console.log(`next: use {{component "${name}" title="Hello"}} in a template, open ${scaffoldUrl(name)}?title=Hello, run npm test -- ${name}`)
 } catch (error) {
   console.error(`new:component: ${(error as Error).message}`)

@@ -1,5 +1,6 @@
-// `npm run new:component -- <name> [--live]`: writes a component folder (index.ts, template.hbs,
-// style.css; --live: a live component) and its test, ready to run. Refuses names the registry would refuse and never
+// `npm run new:component -- <name> [--live | --channel]`: writes a component folder (index.ts,
+// template.hbs, style.css; --live: a live component from data tags; --channel: a live feed of the
+// events published on a channel) and its test, ready to run. Refuses names the registry would refuse and never
 // overwrites anything.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -8,7 +9,10 @@ import { COMPONENT_NAME } from './define.js'
 
 export const ScaffoldError = createError<'FLC_SCAFFOLD', 500, [message: string]>('FLC_SCAFFOLD', '%s', 500)
 
-export const SCAFFOLD_USAGE = 'usage: npm run new:component -- <name> [--live]   (name: lower-case letters, digits and _, e.g. contact_card)'
+export const SCAFFOLD_USAGE = 'usage: npm run new:component -- <name> [--live | --channel]   (name: lower-case letters, digits and _, e.g. contact_card)'
+
+/** What kind of component to write: plain (own route), live from data tags, or live from a channel of events. */
+export type ScaffoldKind = 'plain' | 'live' | 'channel'
 
 /** contact_card → contactCard */
 function camel (name: string): string {
@@ -20,14 +24,21 @@ export function scaffoldUrl (name: string): string {
   return `/${name.replace(/_/g, '-')}`
 }
 
-/** Reads the command line: exactly one name, optionally --live. */
-export function parseScaffoldArgs (args: string[]): { name: string, live: boolean } {
+/** The channel a --channel component listens to: contact_card → contact_card_events */
+export function scaffoldChannel (name: string): string {
+  return `${name}_events`
+}
+
+/** Reads the command line: exactly one name, optionally --live or --channel. */
+export function parseScaffoldArgs (args: string[]): { name: string, kind: ScaffoldKind } {
   const live = args.includes('--live')
-  const rest = args.filter((arg) => arg !== '--live')
+  const channel = args.includes('--channel')
+  if (live && channel) throw new ScaffoldError(`--live and --channel exclude each other; ${SCAFFOLD_USAGE}`)
+  const rest = args.filter((arg) => arg !== '--live' && arg !== '--channel')
   const flags = rest.filter((arg) => arg.startsWith('-'))
   if (flags.length > 0) throw new ScaffoldError(`unknown option ${flags.join(', ')}; ${SCAFFOLD_USAGE}`)
   if (rest.length !== 1) throw new ScaffoldError(rest.length === 0 ? `a component name is required; ${SCAFFOLD_USAGE}` : `one name at a time (got ${rest.join(' ')}); ${SCAFFOLD_USAGE}`)
-  return { name: rest[0] as string, live }
+  return { name: rest[0] as string, kind: live ? 'live' : channel ? 'channel' : 'plain' }
 }
 
 /** A live component: re-rendered on every open page when its tag is announced. */
@@ -58,6 +69,69 @@ export default async function ${id}Plugin (fastify: FastifyInstance): Promise<vo
     'template.hbs': `<span class="${name.replace(/_/g, '-')}">Rendered at {{renderedAt}}</span>
 `
   }
+}
+
+/** A live feed: every message published on its channel is checked and prepended as an item. */
+function channelFiles (name: string): Record<string, string> {
+  const id = camel(name)
+  const css = name.replace(/_/g, '-')
+  const channel = scaffoldChannel(name)
+  return {
+    'index.ts': `// ${name}: a live feed. Each message published on "${channel}" (JSON {"text": "..."};
+// fastify.broker.publish, or PUBLISH from any Redis client) is checked, rendered once per process
+// with item.hbs and prepended in every page showing {{component "${name}"}}; also on GET ${scaffoldUrl(name)}/.
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { defineComponent, type LiveMessageCheck } from '../../src/components/define.js'
+import { sourceDirOf } from '../../src/paths.js'
+
+const Message = TypeCompiler.Compile(Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }) }))
+
+/** Anyone may publish on the channel: check before rendering. */
+function checkMessage (payload: string): LiveMessageCheck {
+  let value: unknown
+  try { value = JSON.parse(payload) } catch { return { ok: false, reason: 'invalid-json', detail: payload.slice(0, 100) } }
+  return Message.Check(value) ? { ok: true, value: { text: value.text } } : { ok: false, reason: 'invalid', detail: payload.slice(0, 100) }
+}
+
+export const ${id} = defineComponent({
+  name: '${name}',
+  dir: sourceDirOf(import.meta.url),
+  props: Type.Object({}, { additionalProperties: false }),
+  live: { channel: '${channel}', message: checkMessage, update: 'item.hbs', swap: 'prepend', element: 'ul', stream: '${scaffoldUrl(name)}/' }
+})
+
+export default async function ${id}Plugin (fastify: FastifyInstance): Promise<void> {
+  fastify.components.register(${id})
+  fastify.route(fastify.broadcasts.route(${id}))
+}
+`,
+    'template.hbs': `<li class="${css}-empty">Nothing yet…</li>
+`,
+    'item.hbs': `<li class="${css}-item">{{text}}</li>
+`
+  }
+}
+
+function channelTestFile (name: string): string {
+  const id = camel(name)
+  const css = name.replace(/_/g, '-')
+  return `// ${name}: a live feed on a page stream.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import ${id}Plugin from '../../components/${name}/index.js'
+import { buildLiveWithComponents, openComponentStream, publishAndWait } from '../helpers/components.js'
+
+test('${name} prepends each checked message; bad ones are dropped', async (t) => {
+  const app = await buildLiveWithComponents(t, ${id}Plugin)
+  const stream = await openComponentStream(t, app, '${name}')
+  assert.equal(await publishAndWait(app, stream, '${name}', '{"text":"<b>hi</b>"}'), '<li class="${css}-item">&lt;b&gt;hi&lt;/b&gt;</li>')
+  await app.broker.publish('${scaffoldChannel(name)}', 'not json')
+  assert.equal(await publishAndWait(app, stream, '${name}', '{"text":"again"}'), '<li class="${css}-item">again</li>')
+  assert.equal(stream.events.length, 2)
+})
+`
 }
 
 function liveTestFile (name: string): string {
@@ -149,7 +223,7 @@ export interface ScaffoldResult {
 }
 
 /** Creates components/<name>/ and test/components/<name>.test.ts under root. */
-export function scaffoldComponent (root: string, name: string, live = false): ScaffoldResult {
+export function scaffoldComponent (root: string, name: string, kind: ScaffoldKind = 'plain'): ScaffoldResult {
   if (!COMPONENT_NAME.test(name)) {
     throw new ScaffoldError(`component name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and _, starting with a letter (e.g. contact_card)`)
   }
@@ -160,12 +234,13 @@ export function scaffoldComponent (root: string, name: string, live = false): Sc
   }
   mkdirSync(dir, { recursive: true })
   const created: string[] = []
-  for (const [file, content] of Object.entries(live ? liveFiles(name) : files(name))) {
+  const written = kind === 'live' ? liveFiles(name) : kind === 'channel' ? channelFiles(name) : files(name)
+  for (const [file, content] of Object.entries(written)) {
     writeFileSync(join(dir, file), content, { flag: 'wx' })
     created.push(join(dir, file))
   }
   mkdirSync(join(root, 'test', 'components'), { recursive: true })
-  writeFileSync(test, live ? liveTestFile(name) : testFile(name), { flag: 'wx' })
+  writeFileSync(test, kind === 'live' ? liveTestFile(name) : kind === 'channel' ? channelTestFile(name) : testFile(name), { flag: 'wx' })
   created.push(test)
   return { created: created.map((path) => relative(root, path)) }
 }

@@ -1,6 +1,6 @@
 // npm run new:component: the scaffolded folder and test work as written; bad and duplicate
-// names and extra options are refused with a clear message and nothing written; --live writes
-// a live component whose test passes.
+// names and extra options are refused with a clear message and nothing written; --live and
+// --channel write live components whose tests pass.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -38,10 +38,22 @@ test('the scaffold writes a component folder and a test that passes', async (t) 
 
 test('--live writes a live component (under 30 lines of TypeScript) and a test that passes', async (t) => {
   const root = scratchProject(t)
-  const { created } = scaffoldComponent(root, 'clock', true)
+  const { created } = scaffoldComponent(root, 'clock', 'live')
   assert.deepEqual(created.sort(), ['components/clock/index.ts', 'components/clock/template.hbs', 'test/components/clock.test.ts'])
   assert.ok(readFileSync(join(root, 'components', 'clock', 'index.ts'), 'utf8').split('\n').length <= 30)
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(root, 'test', 'components', 'clock.test.ts')], {
+    cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', NODE_TEST_CONTEXT: undefined }
+  })
+  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
+  assert.match(run.stdout, /(?:# |ℹ )pass 1\b/, run.stdout)
+})
+
+test('--channel writes a live feed (under 30 lines of TypeScript) and a test that passes', async (t) => {
+  const root = scratchProject(t)
+  const { created } = scaffoldComponent(root, 'news', 'channel')
+  assert.deepEqual(created.sort(), ['components/news/index.ts', 'components/news/item.hbs', 'components/news/template.hbs', 'test/components/news.test.ts'])
+  assert.ok(readFileSync(join(root, 'components', 'news', 'index.ts'), 'utf8').split('\n').length <= 30)
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(root, 'test', 'components', 'news.test.ts')], {
     cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', NODE_TEST_CONTEXT: undefined }
   })
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
@@ -60,8 +72,10 @@ test('bad names, duplicates and extra options are refused, writing nothing', (t)
   assert.throws(() => parseScaffoldArgs([]), { code: 'FLC_SCAFFOLD', message: /name is required/ })
   assert.throws(() => parseScaffoldArgs(['a', 'b']), { code: 'FLC_SCAFFOLD', message: /one name at a time/ })
   assert.throws(() => parseScaffoldArgs(['card', '--force']), { code: 'FLC_SCAFFOLD', message: /unknown option --force/ })
-  assert.deepEqual(parseScaffoldArgs(['card', '--live']), { name: 'card', live: true })
-  assert.deepEqual(parseScaffoldArgs(['card']), { name: 'card', live: false })
+  assert.deepEqual(parseScaffoldArgs(['card', '--live']), { name: 'card', kind: 'live' })
+  assert.deepEqual(parseScaffoldArgs(['--channel', 'card']), { name: 'card', kind: 'channel' })
+  assert.deepEqual(parseScaffoldArgs(['card']), { name: 'card', kind: 'plain' })
+  assert.throws(() => parseScaffoldArgs(['card', '--live', '--channel']), { code: 'FLC_SCAFFOLD', message: /exclude each other/ })
 })
 
 test('npm run new:component exits 1 with one clear line for a bad name', () => {
