@@ -2,7 +2,7 @@
 // page-streams.ts), with tokens signed under SECRET_KEYS. Routes: GET /live/ (the stream)
 // and GET /live/token (renewal of a page's token, its channels authorized again).
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { loadSecretKeys } from '../src/security/keys.js'
 import { PageStreams } from '../src/live/page-streams.js'
@@ -16,6 +16,11 @@ export interface LivePages {
   readonly streams: PageStreams
   /** A collector for one page render: pass it to components.renderPage, then apply(). */
   page (): PageChannels
+  /**
+   * Renders a page template (in the views folder) with a page stream: put {{{liveStream}}} in
+   * the tag of an element around its live components; each one joins the page's one stream.
+   */
+  render (template: string, data: object, request: FastifyRequest): Promise<string>
 }
 
 declare module 'fastify' {
@@ -29,9 +34,14 @@ const TokenQuery = Type.Object({ s: Type.String({ minLength: 1, maxLength: 16_10
 async function livePagesPlugin (fastify: FastifyInstance) {
   const keys = loadSecretKeys(fastify.config, fastify.log)
   const streams = new PageStreams({ hub: fastify.live as LiveHub, keys, tokenTtlMs: fastify.config.LIVE_TOKEN_TTL_MS })
+  const page = () => new PageChannels(streams, { stream: PAGE_STREAM_PATH, renew: PAGE_TOKEN_PATH }, fastify.config.HTMX_VERSION)
   fastify.decorate('livePages', {
     streams,
-    page: () => new PageChannels(streams, { stream: PAGE_STREAM_PATH, renew: PAGE_TOKEN_PATH }, fastify.config.HTMX_VERSION)
+    page,
+    async render (template, data, request) {
+      const live = page()
+      return live.apply(await fastify.components.renderPage(template, { ...data, liveStream: live.marker }, request, live))
+    }
   } satisfies LivePages)
 
   fastify.get(PAGE_STREAM_PATH, { config: { rateLimit: fastify.rateLimits.streams } }, streams.handler)
@@ -42,4 +52,4 @@ async function livePagesPlugin (fastify: FastifyInstance) {
   fastify.addHook('onClose', async () => { await streams.close() })
 }
 
-export default fp(livePagesPlugin, { name: 'live-pages', dependencies: ['config', 'live', 'rate-limit'] })
+export default fp(livePagesPlugin, { name: 'live-pages', dependencies: ['config', 'components', 'live', 'rate-limit'] })

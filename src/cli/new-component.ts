@@ -6,9 +6,9 @@ try {
   const { name, kind } = parseScaffoldArgs(process.argv.slice(2))
   const { created } = scaffoldComponent(projectRoot, name, kind)
   console.log(`created\n${created.map((path) => `  ${path}`).join('\n')}`)
-  if (kind === 'channel') console.log(`next: put {{component "${name}"}} in a page, publish {"text":"…"} on ${scaffoldChannel(name)} (fastify.broker.publish or Redis PUBLISH), run npm test -- ${name}`)
-  else if (kind === 'live') console.log(`next: put {{component "${name}"}} in a page, call fastify.broadcasts.announce(['${name}']) when its data changes, run npm test -- ${name}`)
-  else console.log(`next: use {{component "${name}" title="Hello"}} in a template, open ${scaffoldUrl(name)}?title=Hello, run npm test -- ${name}`)
+  if (kind === 'channel') console.log(`next: put {{component "${name}"}} in a page, publish {"text":"…"} on ${scaffoldChannel(name)} (fastify.broker.publish or Redis PUBLISH), run node test/run.mjs test/components/${name}.test.ts`)
+  else if (kind === 'live') console.log(`next: put {{component "${name}"}} in a page, call fastify.broadcasts.announce(['${name}']) when its data changes, run node test/run.mjs test/components/${name}.test.ts`)
+  else console.log(`next: use {{component "${name}" title="Hello"}} in a template, open ${scaffoldUrl(name)}?title=Hello, run node test/run.mjs test/components/${name}.test.ts`)
 } catch (error) {
   console.error(`new:component: ${(error as Error).message}`)
   process.exitCode = 1

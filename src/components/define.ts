@@ -241,6 +241,12 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
   if (live?.element === false && options.cache !== undefined) {
     throw new Error(`Component "${name}": a live component drawing its own element (live.element false) cannot be cached: its live attributes differ per page`)
   }
+  const propsCheck = TypeCompiler.Compile(options.props)
+  // Updates are rendered once per process for every page, with props(change) (default {}):
+  // props the page passed are not known then, so {} must be valid props or props() must say.
+  if (live !== undefined && live.tags.length > 0 && live.props === undefined && !propsCheck.Check({})) {
+    throw new Error(`Component "${name}": live.props is required: an update is rendered once for every page showing it, with props(change) (default {}), and {} is not valid props of this component (make its props optional, or derive them from the change, e.g. props: (change) => ({ id: change.id }))`)
+  }
   if (live?.update !== undefined && !existsSync(join(dir, live.update))) throw new Error(`Component "${name}": live.update template ${join(dir, live.update)} does not exist`)
   return {
     name,
@@ -249,7 +255,7 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
     templatePath,
     css: assetList(dir, options.css, 'style.css', name),
     js: assetList(dir, options.js, 'script.js', name),
-    propsCheck: TypeCompiler.Compile(options.props),
+    propsCheck,
     data: options.data ?? ((props) => props),
     cache: cacheOf(options.cache),
     live

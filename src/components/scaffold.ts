@@ -45,9 +45,9 @@ export function parseScaffoldArgs (args: string[]): { name: string, kind: Scaffo
 function liveFiles (name: string): Record<string, string> {
   const id = camel(name)
   return {
-    'index.ts': `// ${name}: say in one line what it shows. Live: fastify.broadcasts.announce(['${name}'])
-// (or a repository write announcing that tag) re-renders it once per process and pushes it to
-// every open page showing it. In a page: {{component "${name}"}}.
+    'index.ts': `// ${name}: say in one line what it shows. Live: a write announcing one of its tags (put the
+// data it shows there, e.g. ['contacts']; fastify.broadcasts.announce(['${name}']) works too) re-renders
+// it once per process and pushes it to every open page showing it. In a page: {{component "${name}"}}.
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { defineComponent } from '../../src/components/define.js'

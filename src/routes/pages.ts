@@ -7,15 +7,13 @@ export default async function pages (fastify: FastifyInstance): Promise<void> {
     const hasNotifications = fastify.components.has('notification')
     // The private feed is per browser session: start one before rendering it.
     const session = hasNotifications ? fastify.sessions.ensure(request, reply) : undefined
-    const live = fastify.livePages.page()
-    const html = await fastify.components.renderPage('index.hbs', {
+    const html = await fastify.livePages.render('index.hbs', {
       title: 'Fastify Live Components',
       hasNotifications,
       session,
-      liveStream: live.marker,
       // Sets the CSRF secret cookie on a first visit; the page's forms and htmx requests send the token.
       csrfToken: reply.generateCsrf()
-    }, request, live)
-    return await reply.type('text/html; charset=utf-8').send(live.apply(html))
+    }, request)
+    return await reply.type('text/html; charset=utf-8').send(html)
   })
 }

@@ -46,6 +46,10 @@ test('live options are checked when the component is defined, naming the fix', (
   assert.throws(() => defineComponent({ name: 'contact_count', dir, props, live: { tags: ['x'], swap: 'prepend' } }), /live\.props is required with prepend/)
   assert.throws(() => defineComponent({ name: 'contact_count', dir, props, live: { tags: ['x'], element: 'div onclick' } }), /live\.element/)
   assert.throws(() => defineComponent({ name: 'contact_count', dir, props, live: { tags: ['x'], id: '"x' } }), /live\.id/)
+  // Updates render with props(change), default {}: required props need live.props.
+  const required = Type.Object({ id: Type.Integer() })
+  assert.throws(() => defineComponent({ name: 'contact_count', dir, props: required, live: { tags: ['x'] } }), /live\.props is required: an update is rendered once for every page/)
+  assert.equal(defineComponent({ name: 'contact_count', dir, props: required, live: { tags: ['x'], props: (c) => (c.id === undefined ? undefined : { id: c.id }) } }).live?.tags[0], 'x')
 })
 
 test('a burst is coalesced into one replace update; items are capped per window; unaffected components get nothing', async () => {
