@@ -39,6 +39,8 @@ async function livePagesPlugin (fastify: FastifyInstance) {
     streams,
     page,
     async render (template, data, request) {
+      // Looked up per call: page streams also serve apps without the component system.
+      if (!fastify.hasDecorator('components')) throw new Error('livePages.render needs the components plugin (plugins/components.ts)')
       const live = page()
       return live.apply(await fastify.components.renderPage(template, { ...data, liveStream: live.marker }, request, live))
     }
@@ -52,4 +54,4 @@ async function livePagesPlugin (fastify: FastifyInstance) {
   fastify.addHook('onClose', async () => { await streams.close() })
 }
 
-export default fp(livePagesPlugin, { name: 'live-pages', dependencies: ['config', 'components', 'live', 'rate-limit'] })
+export default fp(livePagesPlugin, { name: 'live-pages', dependencies: ['config', 'live', 'rate-limit'] })
