@@ -18,7 +18,14 @@ declare module 'fastify' {
 }
 
 async function metricsPlugin (fastify: FastifyInstance) {
-  const metrics = createMetrics({ live: fastify.live, broker: fastify.broker, database: () => databaseStats(fastify.prisma) })
+  const metrics = createMetrics({
+    live: fastify.live,
+    broker: fastify.broker,
+    database: () => databaseStats(fastify.prisma),
+    // Read at scrape time: these plugins may register after this one, or not at all.
+    broadcasts: () => (fastify.hasDecorator('broadcasts') ? fastify.broadcasts.stats() : undefined),
+    announcements: () => (fastify.hasDecorator('announcements') ? fastify.announcements?.stats() : undefined)
+  })
   fastify.decorate('metrics', metrics)
 
   fastify.addHook('onResponse', async (request, reply) => {

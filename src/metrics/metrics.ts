@@ -6,6 +6,8 @@ import type { Broker } from '../live/broker.js'
 import type { Live } from '../live/live-hub.js'
 import type { LiveChannelStats } from '../live/live-channel.js'
 import type { DatabaseStats } from '../db/database.js'
+import type { BroadcastStats } from '../live/broadcasts.js'
+import type { AnnouncementStats } from '../live/announcements.js'
 import { LATENCY_BUCKETS } from '../util/latency-histogram.js'
 import { histogramSamples, SnapshotMetric, type MetricType, type Sample } from './snapshot-metric.js'
 
@@ -13,6 +15,10 @@ export interface MetricSources {
   live: Live
   broker: Broker
   database: () => DatabaseStats
+  /** Live components from data; undefined while (or when) the app has none. */
+  broadcasts?: () => BroadcastStats | undefined
+  /** The reader of outside announcements; undefined without Redis. */
+  announcements?: () => AnnouncementStats | undefined
 }
 
 export interface Metrics {
@@ -71,6 +77,26 @@ export function createMetrics (sources: MetricSources): Metrics {
   add('flc_broker_channels', 'Broker channels with a local subscriber', 'gauge', () => [{ labels: { kind: broker.kind }, value: broker.stats().channels }])
   add('flc_broker_publish_seconds', 'publish() round trip until the broker confirmed the message stored', 'histogram',
     () => histogramSamples('flc_broker_publish_seconds', { kind: broker.kind }, broker.stats().publishSeconds))
+
+  const broadcastCounter = (name: string, help: string, read: (s: BroadcastStats) => number) =>
+    add(name, help, 'counter', () => {
+      const stats = sources.broadcasts?.()
+      return stats === undefined ? [] : [{ value: read(stats) }]
+    })
+  broadcastCounter('flc_broadcast_announced_total', 'Data changes announced in this process (writes through the app, outside announcements it read)', (s) => s.announced)
+  broadcastCounter('flc_broadcast_published_total', 'Live component updates published (one per affected component per change, or per coalescing window)', (s) => s.published)
+  broadcastCounter('flc_broadcast_coalesced_total', 'Replace updates folded into one already scheduled (bulk writes)', (s) => s.coalesced)
+  broadcastCounter('flc_broadcast_shed_total', 'Item updates over the per-window cap, not sent (they show on reload)', (s) => s.shed)
+  broadcastCounter('flc_broadcast_renders_total', 'Live component updates rendered in this process (once per update, whatever the pages)', (s) => s.renders)
+  const announcementCounter = (name: string, help: string, read: (s: AnnouncementStats) => number) =>
+    add(name, help, 'counter', () => {
+      const stats = sources.announcements?.()
+      return stats === undefined ? [] : [{ value: read(stats) }]
+    })
+  announcementCounter('flc_announcements_received_total', 'Outside announcements (XADD <prefix>broadcast:announcements) this instance read', (s) => s.received)
+  announcementCounter('flc_announcements_rejected_total', 'Outside announcements dropped as malformed', (s) => s.rejected)
+  announcementCounter('flc_announcements_claimed_total', 'Outside announcements taken over from an instance that did not acknowledge them', (s) => s.claimed)
+  announcementCounter('flc_announcements_errors_total', 'Redis commands of the announcement reader that failed (it retries)', (s) => s.errors)
 
   add('flc_db_query_seconds', 'Database query durations (as Prisma measured them)', 'histogram', () => {
     const stats = sources.database()

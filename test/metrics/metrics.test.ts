@@ -71,6 +71,10 @@ test('HTTP durations by route pattern, live deliveries, broker round trips and d
   assert.equal(sample(text, `flc_live_render_seconds_bucket{${labels},le="+Inf"}`), 2)
   assert.equal(sample(text, `flc_live_delivery_lag_seconds_count{${labels}}`), 2)
   assert.equal(sample(text, 'flc_broker_published_total{kind="memory"}'), 2)
+  // The notification feed is a live component: its valid message was rendered once here.
+  assert.equal(sample(text, 'flc_broadcast_renders_total'), 1)
+  assert.equal(sample(text, 'flc_broadcast_announced_total'), 0)
+  assert.doesNotMatch(text, /^flc_announcements_received_total \d/m, 'no outside announcements without Redis')
   assert.equal(sample(text, 'flc_broker_publish_seconds_count{kind="memory"}'), 2)
   assert.ok((sample(text, 'flc_db_query_seconds_count{kind="pglite"}') ?? 0) >= 2, 'the contacts queries were timed')
   assert.equal(sample(text, 'flc_db_pool_connections{kind="pglite",state="max"}'), 1)
