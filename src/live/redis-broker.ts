@@ -33,6 +33,8 @@ export const MAX_ID_LEAD_MS = 1000
 
 /** Pause before re-subscribing again when a recovery failed while the subscriber was up (a cluster slot without a master, the command connection not ready yet). */
 const RESUBSCRIBE_RETRY_MS = 500
+/** Envelopes kept while a failed recovery waits for its retry (the retry reads them from the stream anyway). */
+const MAX_HELD_WHILE_RECOVERING = 10_000
 
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
 const CLOSE_STEP_MS = 2000
@@ -253,7 +255,11 @@ export class RedisBroker implements Broker {
         return
       }
       const envelope: BrokerMessage = { id, payload: (message as string).slice(newline + 1) }
-      if (state.held !== null) state.held.push(envelope)
+      if (state.held !== null) {
+        // Waiting for a retried recovery: whatever arrives now is stored and will be read from
+        // the stream by the retry, so there is no need to keep an unbounded pile of it.
+        if (state.recoverFrom === null || state.held.length < MAX_HELD_WHILE_RECOVERING) state.held.push(envelope)
+      }
       else this.accept(state, envelope)
       return
     }
@@ -338,6 +344,7 @@ export class RedisBroker implements Broker {
   private async resubscribeAll (): Promise<void> {
     const states = [...this.channels.values()]
     if (this.closed || states.length === 0) return
+    let recovered = false
     for (const state of states) {
       state.held ??= []
       state.recoverFrom ??= state.lastDelivered ?? state.baseline
@@ -367,6 +374,7 @@ export class RedisBroker implements Broker {
         for (const message of history.messages) this.deliver(state, message)
         state.recoverFrom = null
       }
+      recovered = true
       this.counters.resubscriptions++
       this.options.logger.info({ channels: states.length }, 'Redis subscriber reconnected; channels re-subscribed')
     } catch (error) {
@@ -378,6 +386,13 @@ export class RedisBroker implements Broker {
       if (this.topology.sharded || this.subscriber.status === 'ready') setTimeout(() => this.queueResubscribe(), RESUBSCRIBE_RETRY_MS).unref()
     } finally {
       for (const state of states) {
+        if (!recovered && state.recoverFrom !== null) {
+          // Keep holding until a retry recovers: letting envelopes through now would move
+          // lastDelivered past what was published during the outage, and the retry (reading
+          // from recoverFrom) would then skip it. What was held is in the stream: the retry reads it.
+          state.held = []
+          continue
+        }
         const held = state.held ?? []
         state.held = null
         for (const message of held) this.accept(state, message)
