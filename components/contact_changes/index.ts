@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { defineComponent } from '../../src/components/define.js'
 import { sourceDirOf } from '../../src/paths.js'
+import { goneOrThrow } from '../../src/contacts/errors.js'
 
 export const contactChanges = defineComponent({
   name: 'contact_changes',
@@ -16,8 +17,10 @@ export const contactChanges = defineComponent({
     props: (change) => (change.kind !== 'create' && change.id !== undefined ? { id: change.id } : undefined)
   },
   async data ({ id }, { app }) {
-    // The row as it is now: an update shows it, a delete (or a row gone since) removes it.
-    const contact = id === undefined ? undefined : await app.contacts.get(id).catch(() => undefined)
+    // The row as it is now: an update shows it, a delete (or a row gone since) removes it. Only
+    // "not found" means gone: a database error fails the render (no update is sent), or every
+    // open table would remove the row.
+    const contact = id === undefined ? undefined : await app.contacts.get(id).catch(goneOrThrow)
     return { id, contact }
   }
 })

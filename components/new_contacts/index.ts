@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { defineComponent } from '../../src/components/define.js'
 import { sourceDirOf } from '../../src/paths.js'
+import { goneOrThrow } from '../../src/contacts/errors.js'
 
 export const newContacts = defineComponent({
   name: 'new_contacts',
@@ -17,8 +18,9 @@ export const newContacts = defineComponent({
     props: (change) => (change.kind === 'create' && change.id !== undefined ? { id: change.id } : undefined)
   },
   async data ({ id }, { app }) {
-    // The row as it is now (it may be gone already: then nothing is added).
-    const contact = id === undefined ? undefined : await app.contacts.get(id).catch(() => undefined)
+    // The row as it is now (it may be gone already: then nothing is added). Any other error
+    // (database down) fails the render, so no update is sent rather than a wrong one.
+    const contact = id === undefined ? undefined : await app.contacts.get(id).catch(goneOrThrow)
     return { contact }
   }
 })

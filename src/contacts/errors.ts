@@ -42,3 +42,9 @@ export class ContactNotFoundError extends createError<'FLC_CONTACT_NOT_FOUND', 4
     super(id)
   }
 }
+
+/** For .catch() of a lookup: a contact that is not there is undefined; any other error is thrown on. */
+export function goneOrThrow (error: unknown): undefined {
+  if (error instanceof ContactNotFoundError) return undefined
+  throw error
+}

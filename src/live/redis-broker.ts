@@ -259,8 +259,7 @@ export class RedisBroker implements Broker {
         // Waiting for a retried recovery: whatever arrives now is stored and will be read from
         // the stream by the retry, so there is no need to keep an unbounded pile of it.
         if (state.recoverFrom === null || state.held.length < MAX_HELD_WHILE_RECOVERING) state.held.push(envelope)
-      }
-      else this.accept(state, envelope)
+      } else this.accept(state, envelope)
       return
     }
     const rawState = this.byRaw.get(redisChannel)
