@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Broker } from '../src/live/broker.js'
 import { MemoryBroker } from '../src/live/memory-broker.js'
 import { RedisBroker } from '../src/live/redis-broker.js'
+import { isBroadcastChannel } from '../src/components/define.js'
 
 export interface BrokerPluginOptions {
   /**
@@ -33,7 +34,7 @@ async function brokerPlugin (fastify: FastifyInstance, opts: BrokerPluginOptions
   const logger = fastify.log.child({ component: 'broker' })
   const broker: Broker = REDIS_URL === undefined && clusterNodes === undefined
     ? new MemoryBroker({ historySize: LIVE_HISTORY_SIZE, prefix: CHANNEL_PREFIX, logger })
-    : await RedisBroker.connect({ url: REDIS_URL, clusterNodes, prefix: CHANNEL_PREFIX, historySize: LIVE_HISTORY_SIZE, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, connectionName: opts.connectionName, logger })
+    : await RedisBroker.connect({ url: REDIS_URL, clusterNodes, prefix: CHANNEL_PREFIX, historySize: LIVE_HISTORY_SIZE, commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS, connectionName: opts.connectionName, logger, acceptsPlainPublish: (channel) => !isBroadcastChannel(channel) })
   fastify.decorate('broker', broker)
   fastify.addHook('onClose', async () => { await broker.close() })
 }

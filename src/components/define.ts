@@ -197,6 +197,14 @@ export function broadcastChannel (component: string): string {
   return `broadcast.${component}`
 }
 
+/**
+ * Whether a channel carries a tags component's updates: only the app writes those (coalesced,
+ * once per change); outside writers announce by tag instead (XADD <prefix>broadcast:announcements).
+ */
+export function isBroadcastChannel (channel: string): boolean {
+  return channel.startsWith('broadcast.')
+}
+
 function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<P> | undefined): ComponentLive<P> | undefined {
   if (options === undefined) return undefined
   const fail = (what: string): never => { throw new Error(`Component "${name}": live.${what}`) }

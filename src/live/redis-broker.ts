@@ -55,6 +55,12 @@ export interface RedisBrokerOptions {
    * Default: "flc:<pid>:<random>" (unique per broker, so CLIENT LIST can count them).
    */
   connectionName?: string
+  /**
+   * Whether a channel accepts a plain PUBLISH from any Redis client (stored in its history once,
+   * then delivered). Default: every channel. Channels whose messages only the app may write
+   * (live components from data, whose updates are coalesced) refuse them.
+   */
+  acceptsPlainPublish?: (channel: string) => boolean
   logger: LiveLogger
 }
 
@@ -263,7 +269,12 @@ export class RedisBroker implements Broker {
       return
     }
     const rawState = this.byRaw.get(redisChannel)
-    if (rawState !== undefined && typeof message === 'string') this.ingestRaw(rawState.channel, message)
+    if (rawState === undefined || typeof message !== 'string') return
+    if (this.options.acceptsPlainPublish?.(rawState.channel) === false) {
+      this.reject('plain PUBLISH on a channel only the app writes', { channel: rawState.channel, head: message.slice(0, 60) })
+      return
+    }
+    this.ingestRaw(rawState.channel, message)
   }
 
   private ingestRaw (channel: string, payload: string): void {

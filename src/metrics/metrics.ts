@@ -73,6 +73,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   brokerCounter('flc_broker_rejected_too_large_total', 'Payloads refused for their size', (s) => s.rejectedTooLarge)
   brokerCounter('flc_broker_raw_ingested_total', 'Raw PUBLISH messages this process stored (Redis)', (s) => s.rawIngested)
   brokerCounter('flc_broker_raw_duplicates_total', 'Raw PUBLISH messages another process had already stored (Redis)', (s) => s.rawDuplicates)
+  brokerCounter('flc_broker_rejected_input_total', 'Messages and entries from Redis dropped as malformed, forged or not accepted there (logged at a bounded rate)', (s) => s.rejectedInput)
   brokerCounter('flc_broker_resubscriptions_total', 'Times the Redis subscriber came back and re-subscribed', (s) => s.resubscriptions)
   add('flc_broker_channels', 'Broker channels with a local subscriber', 'gauge', () => [{ labels: { kind: broker.kind }, value: broker.stats().channels }])
   add('flc_broker_publish_seconds', 'publish() round trip until the broker confirmed the message stored', 'histogram',

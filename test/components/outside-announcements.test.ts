@@ -11,6 +11,7 @@ import { createTestDatabase, redisPrefix, requireRedis } from '../helpers/servic
 import { openPageStream } from '../helpers/components.js'
 import { announcementsKey } from '../../src/live/announcements.js'
 import { withTimeout } from '../../src/util/timeout.js'
+import { waitUntil } from '../live/helpers/app.js'
 import type { AppConfig } from '../../src/config.js'
 
 const COUNT = 'broadcast.contact_count'
@@ -62,10 +63,13 @@ test('an outside write announced by tag reaches every page of both instances; ea
   assert.equal(await redis.xlen(`${prefix}live:history:${CHANGES}`), 1)
   for (const app of apps) assert.equal(app.broadcasts.stats().renders, 2)
 
-  // Still accepted for compatibility: a raw PUBLISH on one component's channel (stored once).
-  await redis.publish(prefix + COUNT, JSON.stringify({ tags: ['contacts'] }))
-  for (const page of pages) await page.waitFor((c) => c.data(COUNT).length === 2, 'the count again')
-  assert.equal(await redis.xlen(`${prefix}live:history:${COUNT}`), 2)
+  // A plain PUBLISH on a component's channel is refused (counted): it would skip coalescing, and
+  // a flood of them would make every instance render once per message. Announce by tag instead.
+  const rejectedBefore = sum(apps, (app) => app.broker.stats().rejectedInput)
+  for (let n = 0; n < 100; n++) await redis.publish(prefix + COUNT, JSON.stringify({ tags: ['contacts'], id: n + 1 }))
+  await waitUntil(() => sum(apps, (app) => app.broker.stats().rejectedInput) - rejectedBefore === 200, 'both instances to refuse 100 plain publishes')
+  assert.equal(await redis.xlen(`${prefix}live:history:${COUNT}`), 1)
+  for (const app of apps) assert.equal(app.broadcasts.stats().renders, 2)
 })
 
 test('1,000 outside announcements in one burst send a handful of count updates, not 1,000; hostile ones are counted', async (t) => {
