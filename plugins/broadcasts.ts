@@ -28,6 +28,7 @@ async function broadcastsPlugin (fastify: FastifyInstance) {
   // Components (and the contacts repository, when the app has one) are all known by onReady.
   fastify.addHook('onReady', async () => {
     for (const component of fastify.components.all()) broadcasts.add(component)
+    await broadcasts.seed()
     if (fastify.hasDecorator('contacts')) {
       stopListening = fastify.contacts.onChange(({ kind, contact }) => {
         broadcasts.announce(['contacts', `contact:${contact.id}`], { kind, id: contact.id })

@@ -124,6 +124,25 @@ export class Broadcasts {
     return { method: 'GET', url, config: { ...this.options.streamRouteConfig }, handler: stream.handler }
   }
 
+  /**
+   * At start-up: a replacing component whose channel has no history yet (first start, a restart
+   * of the in-process broker, a history Redis lost) gets one fresh update, so a page coming back
+   * with a position from before is sent the current state rather than a reset it cannot act on.
+   */
+  async seed (): Promise<void> {
+    for (const entry of this.entries.values()) {
+      const live = entry.component.live
+      if (live === undefined || live.tags.length === 0 || live.swap !== 'replace') continue
+      const lastId = await this.options.live.lastId(live.channel).catch(() => undefined)
+      if (lastId !== null || this.closed) continue
+      // Awaited: an instance starting next then finds the channel no longer empty.
+      this.counters.published++
+      await this.options.publish(live.channel, JSON.stringify({ tags: live.tags })).catch((error: unknown) => {
+        this.options.logger.warn({ err: error, channel: live.channel }, 'the start-up update could not be published; pages get the state on the next change or reload')
+      })
+    }
+  }
+
   /** Tells every live component of these tags that their data changed. Never throws. */
   announce (tags: readonly string[], change: Omit<Change, 'tags'> = {}): void {
     this.counters.announced++

@@ -12,7 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
 import { assertChannelName, type Broker, type BrokerMessage, type HistoryRead, type LiveLogger, type Unsubscribe } from './broker.js'
 import { FrameCache } from './frame-cache.js'
-import { compareIds, isValidId } from './ids.js'
+import { compareIds, isValidId, ORIGIN_ID } from './ids.js'
 import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
 import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
 import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
@@ -251,8 +251,17 @@ export class LiveChannelHub implements LiveChannel {
       const history = await broker.readAfter(this.channel, after)
       return { history, frames: history.complete ? await this.framesOf(history.messages) : [] }
     }
-    const history = await broker.readLatest(this.channel, after)
-    if (!history.complete) return { history, frames: [] }
+    let history = await broker.readLatest(this.channel, after)
+    if (!history.complete) {
+      // The client's position is not in this history (a restart of the in-process broker, a
+      // history Redis lost) but the newest message is the whole state: send it instead of a
+      // reset, after which the component would stay stale until its next change. Not for a
+      // position ahead of the newest (forged, or another server's): that still gets its reset.
+      const newest = await broker.readLatest(this.channel, ORIGIN_ID)
+      const candidate = newest.messages.at(-1)
+      if (candidate === undefined || compareIds(candidate.id, after) <= 0) return { history, frames: [] }
+      history = { messages: [candidate], complete: true }
+    }
     const frames = await this.framesOf(history.messages)
     if (frames.length === 0 || frames[0]!.frame !== null) return { history, frames }
     // Render rejected the newest message: the newest one it accepts stands for the state.
