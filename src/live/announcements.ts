@@ -126,6 +126,8 @@ export class AnnouncementReader {
   /** A blocking read is under way: close() ends it by dropping the connection. */
   private blocking = false
   private groupReady = false
+  /** After a failed read: read what this consumer was handed but did not acknowledge first. */
+  private ownPendingFirst = false
   private wake: (() => void) | null = null
 
   constructor (private readonly redis: RedisClient, private readonly options: AnnouncementReaderOptions) {
@@ -192,6 +194,10 @@ export class AnnouncementReader {
         failures = 0
       } catch (error) {
         if (this.closed) break
+        // A read that timed out here may still run when Redis answers again (a frozen Redis):
+        // what it hands out is pending on this consumer, so the next read takes those first
+        // instead of leaving them to the takeover of dead consumers (claimIdleMs later).
+        this.ownPendingFirst = true
         this.counters.errors++
         this.errorLog.warn({ err: error }, 'reading announcements failed; retrying')
         if (/NOGROUP/.test((error as Error).message)) {
@@ -225,6 +231,14 @@ export class AnnouncementReader {
   private async readNew (): Promise<Entry[]> {
     // close() may have come while the previous step awaited Redis: no new read of blockMs then.
     if (this.closed) return []
+    if (this.ownPendingFirst) {
+      // "0": the entries handed to this consumer and not acknowledged yet (no blocking).
+      const reply = await this.redis.xreadgroup('GROUP', ANNOUNCEMENTS_GROUP, this.options.consumer,
+        'COUNT', this.batchSize, 'STREAMS', this.key, '0')
+      const pending = Array.isArray(reply) && Array.isArray(reply[0]) ? entriesOf((reply[0] as unknown[])[1]) : []
+      if (pending.length > 0) return pending
+      this.ownPendingFirst = false
+    }
     this.blocking = true
     let reply: unknown
     try {
