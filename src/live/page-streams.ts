@@ -10,6 +10,7 @@ import { LiveChannelHub, ServiceUnavailableError } from './live-channel.js'
 import type { LiveRender } from './render-outcome.js'
 import { SSE_HEADERS } from './sse-connection.js'
 import { parseCursor } from './page-cursor.js'
+import { isValidId } from './ids.js'
 import { bump, emptyPageStats, PageConnection, type PageStreamStats } from './page-connection.js'
 import { readPageToken, signPageToken, type PageGrant, type TokenKeys } from './page-token.js'
 import { isValidEventName } from './sse-frame.js'
@@ -178,6 +179,10 @@ export class PageStreams {
       return
     }
     const positions = parseCursor(requested, hubs.length)
+    // Channels resume in parallel and every frame carries the whole cursor: until a channel's
+    // replay is done its place must hold what the browser sent, not "0-0" (a browser dropping in
+    // that moment would reconnect from "0-0" and be replayed that channel's whole history).
+    positions?.forEach((position, index) => { if (isValidId(position)) page.positions[index] = position })
     await Promise.all(page.members.map((member, index) => member.resume(positions?.[index] ?? 'malformed', seams[index] ?? null)))
   }
 
