@@ -120,6 +120,7 @@ function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
 /** The stream cannot be served now (shutting down, broker unavailable): 503. Shared by every stream route. */
 export class ServiceUnavailableError extends Error {
   readonly statusCode = 503
+  readonly code = 'FLC_UNAVAILABLE'
   constructor (message: string, options?: ErrorOptions) {
     super(message, options)
     this.name = 'ServiceUnavailableError'

@@ -50,8 +50,13 @@ const FAMILY_KEY = /^[A-Za-z0-9_-]{1,64}$/
 
 export class ForbiddenStreamError extends Error {
   readonly statusCode = 403
+  /** Stable code per reason, e.g. FLC_STREAM_TOKEN_EXPIRED, FLC_STREAM_UNAUTHORIZED. */
+  readonly code: string
   constructor (readonly reason: string, message: string) {
     super(message)
+    this.code = ['missing', 'malformed', 'bad-signature', 'expired'].includes(reason)
+      ? `FLC_STREAM_TOKEN_${reason.toUpperCase().replace(/-/g, '_')}`
+      : `FLC_STREAM_${reason.toUpperCase().replace(/-/g, '_')}`
     this.name = 'ForbiddenStreamError'
   }
 }

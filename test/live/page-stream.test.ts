@@ -151,7 +151,9 @@ describe('page stream tokens', () => {
     const expiring = startPageAppExpired(app)
     const expired = await fetch(`${base}/live/?s=${expiring}`)
     assert.equal(expired.status, 403)
-    assert.match(await expired.text(), /expired/)
+    const refusal = await expired.json() as { code?: string, message?: string }
+    assert.equal(refusal.code, 'FLC_STREAM_TOKEN_EXPIRED')
+    assert.match(refusal.message ?? '', /expired/)
     assert.equal(app.live.stats().clients, 0)
     assert.equal(alpha.stats().clients, 0)
     assert.deepEqual(app.livePages.streams.stats().refused, { missing: 1, malformed: 1, 'bad-signature': 3, expired: 1 })
@@ -176,9 +178,9 @@ describe('page stream tokens', () => {
     const mine = priv.channel('k1')
     // The token alone is not enough for a private channel: the request must be authorized too
     // (a leaked URL reads nothing).
-    const leaked = await SseTestClient.connect(streamUrl(['alpha', mine], '0-0_0-0'), { 'x-test-key': 'k2' })
+    const leaked = await fetch(streamUrl(['alpha', mine], '0-0_0-0'), { headers: { 'x-test-key': 'k2' } })
     assert.equal(leaked.status, 403)
-    leaked.close()
+    assert.equal((await leaked.json() as { code?: string }).code, 'FLC_STREAM_UNAUTHORIZED')
     const client = await SseTestClient.connect(streamUrl(['alpha', mine], '0-0_0-0'), { 'x-test-key': 'k1' })
     t.after(() => client.close())
     const id = await app.broker.publish(mine, 'just for k1')
