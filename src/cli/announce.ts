@@ -33,7 +33,13 @@ function changeFromArgs (args: readonly string[]): Change {
       tags.push(arg)
     }
   }
-  const candidate = { tags, ...(kind === undefined ? {} : { kind }), ...(id === undefined ? {} : { id: /^\d+$/.test(id) ? Number(id) : id }) }
+  // Say which argument is wrong before the whole change is checked as the app checks it.
+  if (tags.length === 0) throw new UsageError(`At least one tag is required. ${USAGE}`)
+  const badTag = tags.find((tag) => !/^[A-Za-z0-9_.:-]{1,100}$/.test(tag))
+  if (badTag !== undefined) throw new UsageError(`Tag ${JSON.stringify(badTag)} is invalid: 1-100 letters, digits or _ . : - (e.g. contacts, contact:42). ${USAGE}`)
+  if (kind !== undefined && !['create', 'update', 'delete'].includes(kind)) throw new UsageError(`--kind ${JSON.stringify(kind)} is invalid: create, update or delete. ${USAGE}`)
+  if (id !== undefined && !/^[1-9]\d{0,15}$/.test(id)) throw new UsageError(`--id ${JSON.stringify(id)} is invalid: a positive integer. ${USAGE}`)
+  const candidate = { tags, ...(kind === undefined ? {} : { kind }), ...(id === undefined ? {} : { id: Number(id) }) }
   const change = parseChange(JSON.stringify(candidate))
   if (change === undefined) {
     throw new UsageError(`Not a valid change: ${JSON.stringify(candidate)} (tags: 1-50 of letters, digits, _ . : -; --kind create, update or delete; --id a positive integer). ${USAGE}`)
@@ -44,10 +50,15 @@ function changeFromArgs (args: readonly string[]): Change {
 const quiet: LiveLogger = { debug () {}, info () {}, warn () {}, error () {} }
 
 async function main (): Promise<number> {
+  const args = process.argv.slice(2)
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE)
+    return 0
+  }
   let config, change
   try {
     config = loadConfig(process.env)
-    change = changeFromArgs(process.argv.slice(2))
+    change = changeFromArgs(args)
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof ConfigError)) throw error
     console.error(error.message)
@@ -64,7 +75,9 @@ async function main (): Promise<number> {
     console.log(`Announced ${JSON.stringify(change)} as ${id} in ${announcementsKey(config.CHANNEL_PREFIX)}`)
     return 0
   } catch (error) {
-    console.error(`announce: ${(error as Error).message}`)
+    // Not the broker's start-up advice ("unset REDIS_URL"): the announcement needs this Redis.
+    const reason = (error as Error).message.replace(/\.? Start Redis, fix REDIS_URL.*$/s, '')
+    console.error(`announce: the announcement could not be written to Redis: ${reason}. Check REDIS_URL / REDIS_CLUSTER_NODES and that Redis answers, then run it again`)
     return 1
   }
 }

@@ -63,11 +63,26 @@ test('npm run announce: tags and an optional kind and id, checked before they ar
   assert.match(ok.stdout, /Announced \{"tags":\["contacts","contact:42"\],"kind":"update","id":42\} as \d+-\d+/)
   assert.deepEqual(await entries(redisUrl, prefix), ['change {"tags":["contacts","contact:42"],"kind":"update","id":42}'])
 
-  for (const bad of [[], ['contacts', '--kind', 'drop', '--id', '0'], ['contacts', '--force']]) {
+  const refusals: Array<[string[], RegExp]> = [
+    [[], /At least one tag is required/],
+    [['contacts', '--kind', 'drop'], /--kind "drop" is invalid: create, update or delete/],
+    [['contacts', '--id', '0'], /--id "0" is invalid: a positive integer/],
+    [['contacts!'], /Tag "contacts!" is invalid/],
+    [['contacts', '--force'], /Unknown option "--force"/]
+  ]
+  for (const [bad, why] of refusals) {
     const refused = runScript('src/cli/announce.ts', bad, env)
     assert.equal(refused.status, 2, `${bad.join(' ')}: ${refused.stdout}`)
+    assert.match(refused.stderr, why)
     assert.match(refused.stderr, /usage: npm run announce -- <tag>/)
   }
+  const help = runScript('src/cli/announce.ts', ['--help'], env)
+  assert.equal(help.status, 0)
+  assert.match(help.stdout, /^usage: npm run announce -- <tag>/)
+  const down = runScript('src/cli/announce.ts', ['contacts'], { ...env, REDIS_URL: 'redis://127.0.0.1:1' })
+  assert.equal(down.status, 1)
+  assert.match(down.stderr, /could not be written to Redis: .*Check REDIS_URL/)
+  assert.doesNotMatch(down.stderr, /in-process broker/)
   const noRedis = runScript('src/cli/announce.ts', ['contacts'], {})
   assert.equal(noRedis.status, 2)
   assert.match(noRedis.stderr, /Neither REDIS_URL nor REDIS_CLUSTER_NODES is set.*fastify\.broadcasts\.announce/)

@@ -122,25 +122,46 @@ export async function openComponentStream (t: TestContext, app: FastifyInstance,
  * Announces a change (as a write through the app does) and resolves with the HTML of the
  * component's next update on the stream.
  */
-export async function announceAndWait (app: FastifyInstance, client: SseTestClient, component: string, tags: string[], change: Omit<Change, 'tags'> = {}): Promise<string> {
+export async function announceAndWait (app: FastifyInstance, client: SseTestClient, component: string, tags: string[], change: Omit<Change, 'tags'> = {}, timeoutMs?: number): Promise<string> {
   const event = app.components.get(component).live?.channel ?? broadcastChannel(component)
   const before = client.data(event).length
   app.broadcasts.announce(tags, change)
-  await client.waitFor((c) => c.data(event).length > before, `an update of ${component}`)
+  await client.waitFor((c) => c.data(event).length > before, `an update of ${component}`, timeoutMs)
   return client.data(event)[before] as string
 }
 
 /**
  * Publishes a message on a channel component's channel (as any publisher does) and resolves
- * with the HTML of the component's next update on the page stream.
+ * with the HTML of the component's next update on the page stream. timeoutMs: how long to wait
+ * (default 15 s).
  */
-export async function publishAndWait (app: FastifyInstance, client: SseTestClient, component: string, payload: string): Promise<string> {
+export async function publishAndWait (app: FastifyInstance, client: SseTestClient, component: string, payload: string, timeoutMs?: number): Promise<string> {
   const channel = app.components.get(component).live?.channel
   if (channel === undefined) throw new Error(`${component} is not live`)
   const before = client.data(channel).length
   await app.broker.publish(channel, payload)
-  await client.waitFor((c) => c.data(channel).length > before, `an update of ${component}`)
+  await client.waitFor((c) => c.data(channel).length > before, `an update of ${component} (a message its live.message check rejects sends nothing: see publishAndDrop)`, timeoutMs)
   return client.data(channel)[before] as string
+}
+
+/**
+ * Publishes a message a channel component must reject, and resolves with the reason its
+ * live.message check gave, once the drop is counted (it fails when nothing is dropped in time).
+ */
+export async function publishAndDrop (app: FastifyInstance, component: string, payload: string, timeoutMs = 15_000): Promise<string> {
+  const stream = app.broadcasts.add(app.components.get(component))
+  if (stream === undefined) throw new Error(`${component} is not live`)
+  const total = () => Object.values(stream.stats().dropped).reduce((sum, n) => sum + n, 0)
+  const before = { ...stream.stats().dropped }
+  const dropped = total()
+  await app.broker.publish(stream.channel, payload)
+  const deadline = Date.now() + timeoutMs
+  while (total() === dropped) {
+    if (Date.now() > deadline) throw new Error(`${component} did not drop the message within ${timeoutMs} ms (was it rendered?)`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  const reason = Object.entries(stream.stats().dropped).find(([key, count]) => count > (before[key] ?? 0))?.[0]
+  return reason ?? 'unknown'
 }
 
 function listeningUrl (app: FastifyInstance): string {

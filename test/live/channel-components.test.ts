@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox'
 import { defineComponent } from '../../src/components/define.js'
 import { projectRoot } from '../../src/paths.js'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { buildLiveWithComponents, openComponentStream, publishAndWait } from '../helpers/components.js'
+import { buildLiveWithComponents, openComponentStream, publishAndDrop, publishAndWait } from '../helpers/components.js'
 
 const dir = join(projectRoot, 'test', 'fixtures', 'components', 'ticker')
 const TickerProps = Type.Object({ n: Type.Integer({ minimum: 0 }), label: Type.Optional(Type.String({ maxLength: 20 })) }, { additionalProperties: false })
@@ -61,8 +61,8 @@ test('on a page stream: each message is checked, rendered once and swapped in; b
   const app = await build(t)
   const client = await openComponentStream(t, app, 'ticker', { n: 0 })
   assert.equal(await publishAndWait(app, client, 'ticker', '{"n":1}'), '<span class="ticker">tick: 1</span>')
-  await app.broker.publish('test_ticks', 'not json')
-  await app.broker.publish('test_ticks', '{"n":"two"}')
+  assert.equal(await publishAndDrop(app, 'ticker', 'not json'), 'invalid-tick')
+  assert.equal(await publishAndDrop(app, 'ticker', '{"n":"two"}'), 'invalid-tick')
   assert.equal(await publishAndWait(app, client, 'ticker', '{"n":3}'), '<span class="ticker">tick: 3</span>')
   assert.deepEqual(client.data('test_ticks'), ['<span class="ticker">tick: 1</span>', '<span class="ticker">tick: 3</span>'])
   assert.equal(app.broadcasts.stats().renders, 2)
