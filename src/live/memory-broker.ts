@@ -14,8 +14,17 @@ export interface MemoryBrokerOptions {
   historySize: number
   /** CHANNEL_PREFIX; kept for symmetry with Redis so channel identities match. */
   prefix?: string
+  /**
+   * A channel nobody subscribes to is forgotten (its history dropped) after this long without
+   * a message or a subscriber (default 10 minutes): channels of browser sessions that left (the
+   * private feeds) do not pile up in memory.
+   */
+  idleHistoryMs?: number
+  now?: () => number
   logger: LiveLogger
 }
+
+const DEFAULT_IDLE_HISTORY_MS = 10 * 60_000
 
 /** Fixed-capacity FIFO: pushing into a full ring overwrites the oldest entry. */
 class Ring {
@@ -25,6 +34,8 @@ class Ring {
   trimmed = false
   /** Id of the first message this broker stored here: older ids come from another process. */
   firstId: string | null = null
+  /** Last publish, or last subscriber leaving (ms). */
+  lastActive = 0
 
   constructor (private readonly capacity: number) {}
 
@@ -66,11 +77,30 @@ export class MemoryBroker implements Broker {
   private readonly counters = emptyStats('memory')
   private readonly publishTime = new LatencyHistogram()
   private closed = false
+  private readonly idleHistoryMs: number
+  private readonly now: () => number
+  private lastSweep = 0
 
   constructor (private readonly options: MemoryBrokerOptions) {
     if (!Number.isInteger(options.historySize) || options.historySize < 1) {
       throw new TypeError('MemoryBroker: historySize must be an integer >= 1 (LIVE_HISTORY_SIZE)')
     }
+    this.idleHistoryMs = options.idleHistoryMs ?? DEFAULT_IDLE_HISTORY_MS
+    this.now = options.now ?? Date.now
+  }
+
+  /** Drops the histories of channels without subscribers idle for idleHistoryMs (at most once a minute). */
+  private sweep (now: number): void {
+    if (now - this.lastSweep < Math.min(60_000, this.idleHistoryMs)) return
+    this.lastSweep = now
+    for (const [key, ring] of this.histories) {
+      if (!this.handlers.has(key) && now - ring.lastActive >= this.idleHistoryMs) this.histories.delete(key)
+    }
+  }
+
+  /** Channels whose history is kept (for stats and tests). */
+  get historyCount (): number {
+    return this.histories.size
   }
 
   private key (channel: string): string {
@@ -94,6 +124,9 @@ export class MemoryBroker implements Broker {
     const started = performance.now()
     const message: BrokerMessage = { id: this.ids.next(), payload }
     ring.push(message)
+    const now = this.now()
+    ring.lastActive = now
+    this.sweep(now)
     this.publishTime.since(started)
     this.counters.published++
     // Delivered synchronously, in publish order: ids and delivery order are the same order.
@@ -122,7 +155,10 @@ export class MemoryBroker implements Broker {
       const current = this.handlers.get(key)
       if (current === undefined) return
       current.delete(entry)
-      if (current.size === 0) this.handlers.delete(key)
+      if (current.size > 0) return
+      this.handlers.delete(key)
+      const ring = this.histories.get(key)
+      if (ring !== undefined) ring.lastActive = this.now()
     }
   }
 

@@ -10,6 +10,8 @@
 //                              epoch  random token, new whenever the stream is created again
 //                              start  oldest id of this incarnation of the stream
 //                              previous  newest id processes had delivered from the one Redis lost
+// History and meta expire after HISTORY_IDLE_TTL_MS without a message (every write renews it):
+// channels nobody writes to any more (one per browser session for private feeds) do not pile up.
 // The meta hash lives and dies with the stream (same Redis, same persistence): after a restart
 // without persistence or a FLUSHALL both are gone, and the next write starts a new epoch. That is
 // how a missing id is told apart: older than `start` = lost with the old stream; newer = trimmed.
@@ -29,6 +31,9 @@ import { compareIds, isValidId, ORIGIN_ID } from './ids.js'
  * need exact semantics use publish() (the CLI does), which never goes through this path.
  */
 export const RAW_DEDUPE_WINDOW_MS = 5000
+
+/** A channel's history (and its meta) is dropped after this long without a message: 7 days. */
+export const HISTORY_IDLE_TTL_MS = 7 * 24 * 3600 * 1000
 
 export interface ChannelKeys {
   raw: string
@@ -79,6 +84,8 @@ if ARGV[5] ~= '0' then
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'payload', ARGV[3])
 startEpoch(KEYS[2], KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('${command}', ARGV[1], id .. '\\n' .. ARGV[3])
 return id`
 
@@ -87,6 +94,8 @@ const ingestRawLua = (command: 'PUBLISH' | 'SPUBLISH') => `${EPOCH_LUA}
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[4]) then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'payload', ARGV[3])
 startEpoch(KEYS[3], KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[6])
 redis.call('${command}', ARGV[1], id .. '\\n' .. ARGV[3])
 return id`
 
@@ -124,10 +133,10 @@ local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 return {newest or false, redis.call('HGET', KEYS[2], 'start')}`
 
 interface ScriptedRedis {
-  flcLivePublish (history: string, meta: string, envelope: string, maxLen: number, payload: string, epoch: string, deadline: string): Promise<string | null>
+  flcLivePublish (history: string, meta: string, envelope: string, maxLen: number, payload: string, epoch: string, deadline: string, idleTtlMs: number): Promise<string | null>
   flcLiveReadAll (history: string): Promise<[unknown[], number | null]>
   flcLiveReadLatest (history: string, meta: string): Promise<[unknown, unknown]>
-  flcLiveIngestRaw (history: string, dedupe: string, meta: string, envelope: string, maxLen: number, payload: string, windowMs: number, epoch: string): Promise<string | null>
+  flcLiveIngestRaw (history: string, dedupe: string, meta: string, envelope: string, maxLen: number, payload: string, windowMs: number, epoch: string, idleTtlMs: number): Promise<string | null>
   flcLiveNoteLoss (meta: string, history: string, epoch: string, deliveredId: string): Promise<string>
 }
 
@@ -210,7 +219,7 @@ export class RedisChannelStore {
   async publish (channel: string, payload: string, timeoutMs = 0): Promise<string> {
     const keys = this.keys(channel)
     const deadline = timeoutMs > 0 ? String(Date.now() + this.clockOffsetMs + timeoutMs - Math.min(500, Math.floor(timeoutMs / 4))) : '0'
-    const id = await this.scripted.flcLivePublish(keys.history, keys.meta, keys.envelope, this.historySize, payload, newEpoch(), deadline)
+    const id = await this.scripted.flcLivePublish(keys.history, keys.meta, keys.envelope, this.historySize, payload, newEpoch(), deadline, HISTORY_IDLE_TTL_MS)
     if (id === null) throw new Error('Redis ran the publish after its deadline and refused it')
     return id
   }
@@ -219,7 +228,7 @@ export class RedisChannelStore {
   ingestRaw (channel: string, payload: string): Promise<string | null> {
     const keys = this.keys(channel)
     const fingerprint = createHash('sha256').update(payload).digest('base64url')
-    return this.scripted.flcLiveIngestRaw(keys.history, keys.dedupePrefix + fingerprint, keys.meta, keys.envelope, this.historySize, payload, RAW_DEDUPE_WINDOW_MS, newEpoch())
+    return this.scripted.flcLiveIngestRaw(keys.history, keys.dedupePrefix + fingerprint, keys.meta, keys.envelope, this.historySize, payload, RAW_DEDUPE_WINDOW_MS, newEpoch(), HISTORY_IDLE_TTL_MS)
   }
 
   async readAfter (channel: string, lastId: string): Promise<HistoryRead> {

@@ -5,6 +5,7 @@ import type { Broker, BrokerMessage } from '../../src/live/broker.js'
 import { MemoryBroker } from '../../src/live/memory-broker.js'
 import { RedisBroker } from '../../src/live/redis-broker.js'
 import { ORIGIN_ID } from '../../src/live/ids.js'
+import { HISTORY_IDLE_TTL_MS } from '../../src/live/redis-store.js'
 import { liveEnv, waitUntil, type BrokerKind } from './helpers/app.js'
 
 const silent = { debug () {}, info () {}, warn () {}, error () {} }
@@ -121,3 +122,38 @@ for (const kind of ['memory', 'redis'] as const) {
     })
   })
 }
+
+test('memory broker: histories of channels nobody subscribes to are dropped once idle; subscribed ones are kept', async () => {
+  let now = 1_000_000
+  const broker = new MemoryBroker({ historySize: 10, idleHistoryMs: 60_000, now: () => now, logger: silent })
+  const unsubscribe = await broker.subscribe('public', () => {})
+  const privateFeed = await broker.subscribe('private_notifications:a', () => {})
+  await broker.publish('public', 'p')
+  await broker.publish('private_notifications:a', 'for a')
+  await broker.publish('private_notifications:b', 'for b, never read')
+  await privateFeed() // the session's last page closed
+  now += 59_000
+  await broker.publish('public', 'p2')
+  assert.equal(broker.historyCount, 3, 'idle for less than idleHistoryMs: kept (a page may come back)')
+  now += 2_000
+  await broker.publish('public', 'p3')
+  assert.equal(broker.historyCount, 1, 'the two unsubscribed, idle histories are dropped')
+  assert.equal(await broker.lastId('private_notifications:a'), null)
+  assert.notEqual(await broker.lastId('public'), null)
+  await unsubscribe()
+})
+
+test('Redis: every write renews an idle expiry on the channel\'s history and meta', async (t) => {
+  const env = await liveEnv(t, 'redis')
+  if (env === undefined) return
+  const broker = await RedisBroker.connect({ url: env.REDIS_URL!, prefix: env.CHANNEL_PREFIX!, historySize: 10, logger: silent })
+  t.after(() => broker.close())
+  await broker.publish('expiring', 'x')
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(env.REDIS_URL!)
+  t.after(() => redis.disconnect())
+  for (const key of [`${env.CHANNEL_PREFIX!}live:history:expiring`, `${env.CHANNEL_PREFIX!}live:meta:expiring`]) {
+    const ttl = await redis.pttl(key)
+    assert.ok(ttl > 6 * 24 * 3600 * 1000 && ttl <= HISTORY_IDLE_TTL_MS, `${key}: ${ttl}`)
+  }
+})
