@@ -71,6 +71,9 @@ export async function announceOnce (target: RedisTarget, prefix: string, change:
   }
 }
 
+/** Deliveries of an entry never acknowledged before it is given up (it cannot be read). */
+const MAX_DELIVERIES = 5
+
 export interface AnnouncementStats {
   /** Entries read by this instance (taken-over ones included). */
   received: number
@@ -278,6 +281,7 @@ export class AnnouncementReader {
 
   /** Takes over what dead instances left unacknowledged, forgets them, and bounds the stream. */
   private async maintain (): Promise<void> {
+    await this.dropUndeliverable()
     let cursor = '0-0'
     for (let round = 0; round < 10; round++) {
       // [next cursor, claimed entries, deleted ids (Redis >= 7)]
@@ -292,6 +296,24 @@ export class AnnouncementReader {
     await this.removeStaleConsumers()
     // Writers are asked for MAXLEN ~, but one that forgets must not grow the stream forever.
     await this.redis.xtrim(this.key, 'MAXLEN', '~', ANNOUNCEMENTS_MAXLEN)
+  }
+
+  /**
+   * An entry handed out MAX_DELIVERIES times and never acknowledged cannot be read (one too
+   * large for a reply, say): acknowledged and counted as rejected, or it would block its batch
+   * and be fetched again at every takeover.
+   */
+  private async dropUndeliverable (): Promise<void> {
+    // [[id, consumer, idle ms, deliveries], …] of entries idle for claimIdleMs.
+    const pending = await this.redis.xpending(this.key, ANNOUNCEMENTS_GROUP, 'IDLE', this.claimIdleMs, '-', '+', this.batchSize) as unknown
+    if (!Array.isArray(pending)) return
+    const stuck = pending
+      .filter((entry): entry is [string, string, number, number] => Array.isArray(entry) && isValidId(entry[0]) && Number(entry[3]) >= MAX_DELIVERIES)
+      .map(([id]) => id)
+    if (stuck.length === 0) return
+    await this.redis.xack(this.key, ANNOUNCEMENTS_GROUP, ...stuck)
+    this.counters.rejected += stuck.length
+    this.badInputLog.warn({ ids: stuck.slice(0, 10), deliveries: MAX_DELIVERIES }, `announcements in ${this.key} that could not be read after ${MAX_DELIVERIES} deliveries: dropped`)
   }
 
   /** Every start of a process adds a consumer; those of processes that are gone are removed. */

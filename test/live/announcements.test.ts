@@ -193,3 +193,36 @@ test('1,000 rapid announcements publish a bounded number of updates (replace coa
   assert.equal(rows + stats.shed, 1000)
   assert.ok(rows <= 20 * windows, `items capped at 20 per window (${rows} sent in ${windows} window(s))`)
 })
+
+test('an entry handed out 5 times and never acknowledged is given up (acknowledged, counted), unblocking the others', async (t) => {
+  const redisUrl = await requireRedis(t)
+  if (redisUrl === undefined) return
+  const prefix = redisPrefix(t, redisUrl)
+  const writer = new Redis(redisUrl)
+  t.after(() => writer.disconnect())
+  const key = announcementsKey(prefix)
+  await writer.xgroup('CREATE', key, ANNOUNCEMENTS_GROUP, '0', 'MKSTREAM')
+  const stuck = await writer.xadd(key, '*', 'change', JSON.stringify({ tags: ['contacts'] })) as string
+  // As if it had been handed out 5 times (read, then taken over 4 times) and never acknowledged.
+  await writer.xreadgroup('GROUP', ANNOUNCEMENTS_GROUP, 'gone', 'COUNT', 1, 'STREAMS', key, '>')
+  for (let n = 0; n < 4; n++) await writer.xclaim(key, ANNOUNCEMENTS_GROUP, 'gone', 0, stuck)
+  const seen: Change[] = []
+  const reader = await AnnouncementReader.open({
+    url: redisUrl,
+    prefix,
+    consumer: 'instance-1',
+    connectionName: 'flc-test:announce',
+    claimIdleMs: 0,
+    announce: (tags, change) => { seen.push({ tags, ...change }) },
+    logger: { debug () {}, info () {}, warn () {}, error () {} }
+  })
+  t.after(() => reader.close())
+  reader.start()
+  await waitUntil(() => reader.stats().rejected === 1, 'the undeliverable entry given up')
+  assert.deepEqual(seen, [])
+  // The others go on.
+  await addAnnouncement(writer, prefix, { tags: ['contacts'], id: 7 })
+  await waitUntil(() => seen.length === 1, 'the next announcement')
+  const summary = await writer.xpending(key, ANNOUNCEMENTS_GROUP) as [number, ...unknown[]]
+  assert.equal(summary[0], 0, 'nothing pending')
+})
