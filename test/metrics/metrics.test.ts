@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { startServer } from '../helpers/server-process.js'
 import { SseTestClient } from '../helpers/sse-client.js'
+import { waitUntil } from '../live/helpers/app.js'
 import { NOTIFICATION_CHANNEL, STREAM_PATH } from '../../components/notification/index.js'
 
 const TOKEN = 'metrics-token-for-tests-0123456789'
@@ -56,6 +57,8 @@ test('HTTP durations by route pattern, live deliveries, broker round trips and d
   await app.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify({ title: 'Hello', message: 'metrics', color: 'green' }))
   await app.broker.publish(NOTIFICATION_CHANNEL, '{not json')
   await client.waitForEvents(1)
+  // contact_count's start-up update (a count query) is rendered too: wait for it, not a clock.
+  await waitUntil(() => app.broadcasts.stats().renders === 2, 'both renders')
 
   const text = await scrape(app)
   const labels = `channel="${NOTIFICATION_CHANNEL}",event="notification"`
@@ -70,12 +73,13 @@ test('HTTP durations by route pattern, live deliveries, broker round trips and d
   assert.equal(sample(text, `flc_live_render_seconds_count{${labels}}`), 2)
   assert.equal(sample(text, `flc_live_render_seconds_bucket{${labels},le="+Inf"}`), 2)
   assert.equal(sample(text, `flc_live_delivery_lag_seconds_count{${labels}}`), 2)
-  assert.equal(sample(text, 'flc_broker_published_total{kind="memory"}'), 2)
-  // The notification feed is a live component: its valid message was rendered once here.
-  assert.equal(sample(text, 'flc_broadcast_renders_total'), 1)
+  // The two notifications, and contact_count's start-up update (its channel was empty).
+  assert.equal(sample(text, 'flc_broker_published_total{kind="memory"}'), 3)
+  // Rendered here: the notification (a live component from a channel) and the start-up update.
+  assert.equal(sample(text, 'flc_broadcast_renders_total'), 2)
   assert.equal(sample(text, 'flc_broadcast_announced_total'), 0)
   assert.doesNotMatch(text, /^flc_announcements_received_total \d/m, 'no outside announcements without Redis')
-  assert.equal(sample(text, 'flc_broker_publish_seconds_count{kind="memory"}'), 2)
+  assert.equal(sample(text, 'flc_broker_publish_seconds_count{kind="memory"}'), 3)
   assert.ok((sample(text, 'flc_db_query_seconds_count{kind="pglite"}') ?? 0) >= 2, 'the contacts queries were timed')
   assert.equal(sample(text, 'flc_db_pool_connections{kind="pglite",state="max"}'), 1)
   assert.match(text, /^nodejs_eventloop_lag_seconds \d/m)
