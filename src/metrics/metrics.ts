@@ -79,21 +79,19 @@ export function createMetrics (sources: MetricSources): Metrics {
   add('flc_broker_publish_seconds', 'publish() round trip until the broker confirmed the message stored', 'histogram',
     () => histogramSamples('flc_broker_publish_seconds', { kind: broker.kind }, broker.stats().publishSeconds))
 
-  const broadcastCounter = (name: string, help: string, read: (s: BroadcastStats) => number) =>
+  /** Counters of a stats() source that may be absent (no sample then, not a 0 that would lie). */
+  const optionalCounters = <S>(source: (() => S | undefined) | undefined) => (name: string, help: string, read: (stats: S) => number) =>
     add(name, help, 'counter', () => {
-      const stats = sources.broadcasts?.()
+      const stats = source?.()
       return stats === undefined ? [] : [{ value: read(stats) }]
     })
+  const broadcastCounter = optionalCounters<BroadcastStats>(sources.broadcasts)
   broadcastCounter('flc_broadcast_announced_total', 'Data changes announced in this process (writes through the app, outside announcements it read)', (s) => s.announced)
   broadcastCounter('flc_broadcast_published_total', 'Live component updates published (one per affected component per change, or per coalescing window)', (s) => s.published)
   broadcastCounter('flc_broadcast_coalesced_total', 'Replace updates folded into one already scheduled (bulk writes)', (s) => s.coalesced)
   broadcastCounter('flc_broadcast_shed_total', 'Item updates over the per-window cap, not sent (they show on reload)', (s) => s.shed)
   broadcastCounter('flc_broadcast_renders_total', 'Live component updates rendered in this process (once per update, whatever the pages)', (s) => s.renders)
-  const announcementCounter = (name: string, help: string, read: (s: AnnouncementStats) => number) =>
-    add(name, help, 'counter', () => {
-      const stats = sources.announcements?.()
-      return stats === undefined ? [] : [{ value: read(stats) }]
-    })
+  const announcementCounter = optionalCounters<AnnouncementStats>(sources.announcements)
   announcementCounter('flc_announcements_received_total', 'Outside announcements (XADD <prefix>broadcast:announcements) this instance read', (s) => s.received)
   announcementCounter('flc_announcements_rejected_total', 'Outside announcements dropped as malformed', (s) => s.rejected)
   announcementCounter('flc_announcements_claimed_total', 'Outside announcements taken over from an instance that did not acknowledge them', (s) => s.claimed)
