@@ -1,24 +1,16 @@
 // Live components from data: contact_count (replace) and new_contacts (prepend) against real
 // PostgreSQL, over the page stream, with the in-process broker and with Redis (two processes).
-import { describe, test, type TestContext } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { FastifyInstance } from 'fastify'
-import { build } from '../helpers/build.js'
+import { buildListening } from '../helpers/build.js'
 import { createTestDatabase, requireRedis, redisPrefix } from '../helpers/services.js'
 import { announceAndWait, openPageStream, pageStream } from '../helpers/components.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { waitUntil } from '../live/helpers/app.js'
-import type { AppConfig } from '../../src/config.js'
 
 const COUNT = 'broadcast.contact_count'
 const ROWS = 'broadcast.new_contacts'
 const CHANGES = 'broadcast.contact_changes'
-
-async function listening (t: TestContext, overrides: Partial<AppConfig>): Promise<FastifyInstance> {
-  const app = await build(t, { STREAMS_PER_CLIENT: 100_000, ...overrides })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return app
-}
 
 const ada = (n: number) => ({ firstName: 'Ada', lastName: `Lovelace ${n}`, email: `ada${n}@example.com` })
 
@@ -26,7 +18,7 @@ describe('live components from data', () => {
   test('the page renders the count and the new-rows element, both joined to the page stream', async (t) => {
     const url = await createTestDatabase(t)
     if (url === undefined) return
-    const app = await listening(t, { DATABASE_URL: url })
+    const app = await buildListening(t, { DATABASE_URL: url })
     const html = (await app.inject('/')).body
     assert.match(html, /<p data-live-component="contact_count" data-live-channel="broadcast.contact_count" data-live-index="0" hx-swap="innerHTML" sse-swap="broadcast.contact_count"><span class="contact-count" data-contact-count="0">0 contacts<\/span><\/p>/)
     assert.match(html, /<tbody id="contacts-added" data-live-component="new_contacts" data-live-channel="broadcast.new_contacts" data-live-index="1" hx-swap="afterbegin" sse-swap="broadcast.new_contacts"><\/tbody>/)
@@ -36,7 +28,7 @@ describe('live components from data', () => {
   test('a write reaches every page; rendered once per process however many pages are open', async (t) => {
     const url = await createTestDatabase(t)
     if (url === undefined) return
-    const app = await listening(t, { DATABASE_URL: url })
+    const app = await buildListening(t, { DATABASE_URL: url })
     const pages = await Promise.all([1, 2, 3].map(() => openPageStream(t, app)))
     // (The start-up update of contact_count, its channel being empty, is rendered before this.)
     await waitUntil(() => app.broadcasts.stats().renders === 1, 'the start-up update')
@@ -60,7 +52,7 @@ describe('live components from data', () => {
   test('a burst of writes is coalesced: the count is sent a few times, not once per write', async (t) => {
     const url = await createTestDatabase(t)
     if (url === undefined) return
-    const app = await listening(t, { DATABASE_URL: url })
+    const app = await buildListening(t, { DATABASE_URL: url })
     const page = await openPageStream(t, app)
     await Promise.all(Array.from({ length: 100 }, (_, i) => app.contacts.create(ada(i))))
     await page.waitFor((c) => c.data(COUNT).some((html) => html.includes('100 contacts')), 'the final count')
@@ -74,7 +66,7 @@ describe('live components from data', () => {
   test('an announcement from outside the app: one documented call, or one broker message; hostile ones are dropped', async (t) => {
     const url = await createTestDatabase(t)
     if (url === undefined) return
-    const app = await listening(t, { DATABASE_URL: url })
+    const app = await buildListening(t, { DATABASE_URL: url })
     const page = await openPageStream(t, app)
     await app.prisma.$executeRawUnsafe('INSERT INTO contacts (first_name, last_name, email) VALUES (\'Grace\', \'Hopper\', \'grace@example.com\')')
     assert.match(await announceAndWait(app, page, 'contact_count', ['contacts']), /1 contact</)
@@ -91,8 +83,8 @@ describe('live components from data', () => {
     const redisUrl = await requireRedis(t)
     if (url === undefined || redisUrl === undefined) return
     const shared = { DATABASE_URL: url, REDIS_URL: redisUrl, CHANNEL_PREFIX: redisPrefix(t, redisUrl) }
-    const one = await listening(t, shared)
-    const two = await listening(t, shared)
+    const one = await buildListening(t, shared)
+    const two = await buildListening(t, shared)
     const pages = [await openPageStream(t, one), await openPageStream(t, two), await openPageStream(t, two)]
     // The first process to start sent contact_count's start-up update (its channel was empty);
     // whether the second, starting meanwhile, rendered it depends on timing: count from here.

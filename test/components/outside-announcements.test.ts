@@ -6,22 +6,15 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
-import { build } from '../helpers/build.js'
+import { build, buildListening } from '../helpers/build.js'
 import { createTestDatabase, redisPrefix, requireRedis } from '../helpers/services.js'
 import { openPageStream } from '../helpers/components.js'
 import { announcementsKey } from '../../src/live/announcements.js'
 import { withTimeout } from '../../src/util/timeout.js'
 import { waitUntil } from '../live/helpers/app.js'
-import type { AppConfig } from '../../src/config.js'
 
 const COUNT = 'broadcast.contact_count'
 const CHANGES = 'broadcast.contact_changes'
-
-async function listening (t: TestContext, overrides: Partial<AppConfig>): Promise<FastifyInstance> {
-  const app = await build(t, { STREAMS_PER_CLIENT: 100_000, ...overrides })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return app
-}
 
 /** Two instances on one database and one Redis, and a Redis client for the outside writer. */
 async function twoInstances (t: TestContext): Promise<{ apps: FastifyInstance[], redis: Redis, prefix: string } | undefined> {
@@ -30,7 +23,7 @@ async function twoInstances (t: TestContext): Promise<{ apps: FastifyInstance[],
   if (url === undefined || redisUrl === undefined) return undefined
   const prefix = redisPrefix(t, redisUrl)
   const shared = { DATABASE_URL: url, REDIS_URL: redisUrl, CHANNEL_PREFIX: prefix }
-  const apps = [await listening(t, shared), await listening(t, shared)]
+  const apps = [await buildListening(t, shared), await buildListening(t, shared)]
   const redis = new Redis(redisUrl)
   t.after(() => redis.disconnect())
   return { apps, redis, prefix }

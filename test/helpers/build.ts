@@ -28,6 +28,16 @@ export async function build (t: TestContext, overrides: Partial<AppConfig> = {})
   return fastify
 }
 
+/**
+ * The whole app listening on a free port on 127.0.0.1 (for real SSE sockets), with the
+ * per-address stream cap lifted: every test client shares that one address.
+ */
+export async function buildListening (t: TestContext, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
+  const app = await build(t, { STREAMS_PER_CLIENT: 100_000, ...overrides })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return app
+}
+
 /** Only the component system (config, components, view, static): no database, no broker. */
 export async function buildComponentsOnly (t: TestContext, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
   const config = testConfig(overrides)
