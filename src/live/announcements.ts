@@ -15,8 +15,14 @@
 // dropped, counted and logged at a bounded rate, and acknowledged so it is not read again.
 //
 // One key, so it needs no hash tag in a Redis Cluster (every command touches only it, any slot
-// will do) and writers use the same command with plain Redis and a cluster. The blocking read
-// holds its connection, so the reader has a connection of its own ("<name>:announce").
+// will do) and writers use the same command with plain Redis and a cluster.
+//
+// Entries are hostile in size too: MAXLEN counts entries, not bytes, and an XREADGROUP reply
+// carries each entry whole. So every read runs in a script on the Redis side (READ_SCRIPT) that
+// measures each entry, acknowledges and deletes one over ANNOUNCEMENT_MAX_BYTES there, and hands
+// back only its id and size: an 8 MB entry never crosses into the process. A script cannot
+// block, so the reader polls (pollMs) when the stream has nothing new; it has a connection of
+// its own ("<name>:announce") so its reads never queue behind the app's commands.
 import type { Change } from '../components/define.js'
 import type { LiveLogger } from './broker.js'
 import { parseChange } from './broadcasts.js'
@@ -25,6 +31,7 @@ import { closeRedis } from './redis-connection.js'
 import { redisTopology, type RedisClient, type RedisTarget } from './redis-topology.js'
 import { LogLimiter } from '../util/log-limiter.js'
 import { withTimeout } from '../util/timeout.js'
+import { createHash } from 'node:crypto'
 
 /** After CHANNEL_PREFIX: the stream outside writers XADD to. */
 export const ANNOUNCEMENTS_KEY = 'broadcast:announcements'
@@ -34,6 +41,46 @@ export const ANNOUNCEMENT_FIELD = 'change'
 export const ANNOUNCEMENTS_GROUP = 'flc-broadcasts'
 /** Entries kept (MAXLEN ~): writers pass it, and the reader trims to it in case one did not. */
 export const ANNOUNCEMENTS_MAXLEN = 10_000
+/**
+ * Largest entry read (the bytes of its field names and values). A change of 50 tags of 100
+ * characters is ~5 KB; anything larger is a mistake or an attack, dropped without being read.
+ */
+export const ANNOUNCEMENT_MAX_BYTES = 16 * 1024
+
+/**
+ * Reads a batch (XREADGROUP from an id, or XAUTOCLAIM from a cursor) and removes the entries over
+ * the size bound before anything is returned. KEYS[1]: the stream. ARGV: max bytes, group,
+ * consumer, count, mode ("read" | "claim"), start id or cursor, min idle ms (claim).
+ * Returns [next cursor ("" for read), kept entries, [[id, bytes], …] of the dropped ones].
+ */
+const READ_SCRIPT = `
+local maxBytes = tonumber(ARGV[1])
+local entries, cursor = {}, ''
+if ARGV[5] == 'claim' then
+  local reply = redis.call('XAUTOCLAIM', KEYS[1], ARGV[2], ARGV[3], ARGV[7], ARGV[6], 'COUNT', ARGV[4])
+  cursor = reply[1]
+  entries = reply[2]
+else
+  local reply = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], ARGV[6])
+  if reply then entries = reply[1][2] end
+end
+local kept, oversized = {}, {}
+for _, entry in ipairs(entries) do
+  local size = 0
+  if type(entry[2]) == 'table' then
+    for _, part in ipairs(entry[2]) do size = size + string.len(part) end
+  end
+  if size > maxBytes then
+    redis.call('XACK', KEYS[1], ARGV[2], entry[1])
+    redis.call('XDEL', KEYS[1], entry[1])
+    oversized[#oversized + 1] = { entry[1], size }
+  else
+    kept[#kept + 1] = entry
+  end
+end
+return { cursor, kept, oversized }
+`
+const READ_SCRIPT_SHA = createHash('sha1').update(READ_SCRIPT).digest('hex')
 
 /** Bound of each shutdown step, so a dead Redis cannot hold the process up. */
 const CLOSE_STEP_MS = 2000
@@ -81,6 +128,8 @@ export interface AnnouncementStats {
   announced: number
   /** Entries dropped as malformed (no "change" field, not JSON, bad tags, kind or id). */
   rejected: number
+  /** Entries over ANNOUNCEMENT_MAX_BYTES, acknowledged and deleted in Redis without being read (also counted in rejected). */
+  oversized: number
   /** Entries taken over from a consumer that had not acknowledged them within claimIdleMs. */
   claimed: number
   /** Redis commands of the reader that failed (Redis down, failover); it retries. */
@@ -96,8 +145,10 @@ export interface AnnouncementReaderOptions {
   /** Hands a checked change to broadcasts. Must not throw (broadcasts.announce never does). */
   announce: (tags: string[], change: Omit<Change, 'tags'>) => void
   logger: LiveLogger
-  /** Longest a read waits for new entries (BLOCK); also how late a closed Redis connection is noticed. */
-  blockMs?: number
+  /** Pause after a read that found nothing new: the longest an outside announcement waits to be read. */
+  pollMs?: number
+  /** Largest entry read; larger ones are dropped in Redis (ANNOUNCEMENT_MAX_BYTES). */
+  maxEntryBytes?: number
   /** Entries per read. */
   batchSize?: number
   /** An entry read but not acknowledged for this long belonged to a dead instance: another takes it over. */
@@ -117,17 +168,16 @@ type Entry = [id: string, fields: unknown]
 
 export class AnnouncementReader {
   private readonly key: string
-  private readonly blockMs: number
+  private readonly pollMs: number
+  private readonly maxEntryBytes: number
   private readonly batchSize: number
   private readonly claimIdleMs: number
   private readonly staleConsumerMs: number
-  private readonly counters: AnnouncementStats = { received: 0, announced: 0, rejected: 0, claimed: 0, errors: 0, groupsCreated: 0 }
+  private readonly counters: AnnouncementStats = { received: 0, announced: 0, rejected: 0, oversized: 0, claimed: 0, errors: 0, groupsCreated: 0 }
   private readonly badInputLog: LogLimiter
   private readonly errorLog: LogLimiter
   private running: Promise<void> | null = null
   private closed = false
-  /** A blocking read is under way: close() ends it by dropping the connection. */
-  private blocking = false
   private groupReady = false
   /** After a failed read: read what this consumer was handed but did not acknowledge first. */
   private ownPendingFirst = false
@@ -135,8 +185,8 @@ export class AnnouncementReader {
 
   constructor (private readonly redis: RedisClient, private readonly options: AnnouncementReaderOptions) {
     this.key = announcementsKey(options.prefix)
-    // BLOCK 0 would wait forever.
-    this.blockMs = Math.max(10, options.blockMs ?? 2000)
+    this.pollMs = Math.max(10, options.pollMs ?? 50)
+    this.maxEntryBytes = options.maxEntryBytes ?? ANNOUNCEMENT_MAX_BYTES
     this.batchSize = options.batchSize ?? 100
     this.claimIdleMs = options.claimIdleMs ?? 30_000
     this.staleConsumerMs = options.staleConsumerMs ?? 10 * 60_000
@@ -150,13 +200,13 @@ export class AnnouncementReader {
   static async open (options: OpenAnnouncementReaderOptions): Promise<AnnouncementReader> {
     const topology = redisTopology(options)
     const commandTimeoutMs = options.commandTimeoutMs ?? 2000
-    // The blocking read must outlive BLOCK. No offline queue: while Redis is away a read fails at
+    // No offline queue: while Redis is away a read fails at
     // once and the loop retries at a bounded pace, instead of reads piling up in a queue. No
     // retries per request: a read in flight when the connection drops fails at once, instead of
     // waiting out its timeout (ioredis neither resends nor fails it otherwise).
     const noQueue = topology.sharded ? {} : { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 }
     const redis = await topology.open({
-      connectionName: options.connectionName, commandTimeout: (options.blockMs ?? 2000) + commandTimeoutMs, ...noQueue
+      connectionName: options.connectionName, commandTimeout: commandTimeoutMs, ...noQueue
     }, options.logger, 'announcements')
     return new AnnouncementReader(redis, options)
   }
@@ -174,11 +224,9 @@ export class AnnouncementReader {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // Wakes a pause between polls; a read in flight is bounded by commandTimeoutMs. This
+    // consumer's name is removed from the group by the others once it is stale.
     this.wake?.()
-    // A blocked read would hold close() up to blockMs: drop the connection. Entries Redis handed
-    // out in that instant stay pending and are taken over by another instance after claimIdleMs;
-    // this consumer's name is removed from the group by the others once it is stale.
-    if (this.blocking) this.redis.disconnect()
     if (this.running !== null) await withTimeout(this.running, CLOSE_STEP_MS, 'the announcement reader').catch(() => {})
     await closeRedis(this.redis)
   }
@@ -232,27 +280,39 @@ export class AnnouncementReader {
   }
 
   private async readNew (): Promise<Entry[]> {
-    // close() may have come while the previous step awaited Redis: no new read of blockMs then.
+    // close() may have come while the previous step awaited Redis: no new read then.
     if (this.closed) return []
     if (this.ownPendingFirst) {
-      // "0": the entries handed to this consumer and not acknowledged yet (no blocking).
-      const reply = await this.redis.xreadgroup('GROUP', ANNOUNCEMENTS_GROUP, this.options.consumer,
-        'COUNT', this.batchSize, 'STREAMS', this.key, '0')
-      const pending = Array.isArray(reply) && Array.isArray(reply[0]) ? entriesOf((reply[0] as unknown[])[1]) : []
+      // "0": the entries handed to this consumer and not acknowledged yet.
+      const { entries: pending } = await this.readBounded('read', '0')
       if (pending.length > 0) return pending
       this.ownPendingFirst = false
     }
-    this.blocking = true
+    const { entries } = await this.readBounded('read', '>')
+    if (entries.length === 0) await this.pause(this.pollMs)
+    return entries
+  }
+
+  /** READ_SCRIPT: a batch with the oversized entries already acknowledged, deleted and counted. */
+  private async readBounded (mode: 'read' | 'claim', start: string): Promise<{ cursor: string, entries: Entry[] }> {
+    const args = [1, this.key, this.maxEntryBytes, ANNOUNCEMENTS_GROUP, this.options.consumer, this.batchSize, mode, start, this.claimIdleMs] as const
     let reply: unknown
     try {
-      reply = await this.redis.xreadgroup('GROUP', ANNOUNCEMENTS_GROUP, this.options.consumer,
-        'COUNT', this.batchSize, 'BLOCK', this.blockMs, 'STREAMS', this.key, '>')
-    } finally {
-      this.blocking = false
+      reply = await this.redis.evalsha(READ_SCRIPT_SHA, ...args)
+    } catch (error) {
+      if (!/NOSCRIPT/.test((error as Error).message)) throw error
+      reply = await this.redis.eval(READ_SCRIPT, ...args)
     }
-    // [[key, [[id, [field, value, …]], …]]], or null when BLOCK ran out.
-    if (!Array.isArray(reply) || !Array.isArray(reply[0])) return []
-    return entriesOf((reply[0] as unknown[])[1])
+    const [cursor, kept, oversized] = Array.isArray(reply) ? reply as unknown[] : []
+    const dropped = Array.isArray(oversized) ? oversized.filter((entry): entry is [string, number] => Array.isArray(entry) && isValidId(entry[0])) : []
+    if (dropped.length > 0) {
+      this.counters.received += dropped.length
+      this.counters.rejected += dropped.length
+      this.counters.oversized += dropped.length
+      this.badInputLog.warn({ ids: dropped.slice(0, 10).map(([id]) => id), bytes: dropped.slice(0, 10).map(([, bytes]) => Number(bytes)), max: this.maxEntryBytes },
+        `announcements in ${this.key} over ${this.maxEntryBytes} bytes: deleted in Redis without being read`)
+    }
+    return { cursor: typeof cursor === 'string' ? cursor : '', entries: entriesOf(kept) }
   }
 
   /** Hands every entry to broadcasts (or drops it), then acknowledges the whole batch. */
@@ -284,13 +344,11 @@ export class AnnouncementReader {
     await this.dropUndeliverable()
     let cursor = '0-0'
     for (let round = 0; round < 10; round++) {
-      // [next cursor, claimed entries, deleted ids (Redis >= 7)]
-      const reply = await this.redis.xautoclaim(this.key, ANNOUNCEMENTS_GROUP, this.options.consumer, this.claimIdleMs, cursor, 'COUNT', this.batchSize) as unknown
-      if (!Array.isArray(reply)) break
-      const entries = entriesOf(reply[1])
+      const claim = await this.readBounded('claim', cursor)
+      const entries = claim.entries
       this.counters.claimed += entries.length
       await this.handle(entries)
-      cursor = typeof reply[0] === 'string' && isValidId(reply[0]) ? reply[0] : '0-0'
+      cursor = isValidId(claim.cursor) ? claim.cursor : '0-0'
       if (cursor === '0-0' || this.closed) break
     }
     await this.removeStaleConsumers()

@@ -8,6 +8,7 @@ import type { LiveChannelStats } from '../live/live-channel.js'
 import type { DatabaseStats } from '../db/database.js'
 import type { BroadcastStats } from '../live/broadcasts.js'
 import type { AnnouncementStats } from '../live/announcements.js'
+import type { ConnectionStats } from '../server/connection-guard.js'
 import { LATENCY_BUCKETS } from '../util/latency-histogram.js'
 import { histogramSamples, SnapshotMetric, type MetricType, type Sample } from './snapshot-metric.js'
 
@@ -19,6 +20,8 @@ export interface MetricSources {
   broadcasts?: () => BroadcastStats | undefined
   /** The reader of outside announcements; undefined without Redis. */
   announcements?: () => AnnouncementStats | undefined
+  /** The TCP connection caps (plugins/connection-guard.ts). */
+  connections?: () => ConnectionStats | undefined
 }
 
 export interface Metrics {
@@ -96,6 +99,16 @@ export function createMetrics (sources: MetricSources): Metrics {
   announcementCounter('flc_announcements_rejected_total', 'Outside announcements dropped as malformed', (s) => s.rejected)
   announcementCounter('flc_announcements_claimed_total', 'Outside announcements taken over from an instance that did not acknowledge them', (s) => s.claimed)
   announcementCounter('flc_announcements_errors_total', 'Redis commands of the announcement reader that failed (it retries)', (s) => s.errors)
+
+  add('flc_connections_open', 'Open TCP connections of the HTTP server (streams included)', 'gauge', () => {
+    const stats = sources.connections?.()
+    return stats === undefined ? [] : [{ value: stats.open }]
+  })
+  add('flc_connections_refused_total', 'Sockets closed when accepted, by reason (per-client: the address held CONNECTIONS_PER_CLIENT; process: CONNECTIONS_MAX reached)', 'counter', () => {
+    const stats = sources.connections?.()
+    return stats === undefined ? [] : byReason({ 'per-client': stats.refusedPerClient, process: stats.refusedProcess }, {})
+  })
+  announcementCounter('flc_announcements_oversized_total', 'Outside announcements over the size bound, dropped in Redis without being read', (s) => s.oversized)
 
   add('flc_db_query_seconds', 'Database query durations (as Prisma measured them)', 'histogram', () => {
     const stats = sources.database()

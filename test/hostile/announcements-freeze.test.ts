@@ -1,4 +1,4 @@
-// Redis frozen (SIGSTOP) while the announcement reader waits in XREADGROUP: its reads time out
+// Redis frozen (SIGSTOP) while the announcement reader polls the stream: its reads time out
 // here and new ones queue in Redis's socket. On thaw Redis runs them and hands an entry written
 // during the freeze to a read whose reply was already given up: the entry is pending on this
 // consumer. The reader takes its own pending entries first after a failed read, so the entry is
@@ -20,7 +20,7 @@ test('an announcement written while Redis was frozen is announced after the thaw
     prefix: 'app:',
     consumer: 'instance-1',
     connectionName: 'instance-1:announce',
-    blockMs: 500,
+    pollMs: 100,
     commandTimeoutMs: 500,
     claimIdleMs: 600_000,
     announce: (tags, change) => { seen.push({ tags, ...change }) },
