@@ -24,7 +24,8 @@ async function metricsPlugin (fastify: FastifyInstance) {
     database: () => databaseStats(fastify.prisma),
     // Read at scrape time: these plugins may register after this one, or not at all.
     broadcasts: () => (fastify.hasDecorator('broadcasts') ? fastify.broadcasts.stats() : undefined),
-    announcements: () => (fastify.hasDecorator('announcements') ? fastify.announcements?.stats() : undefined)
+    announcements: () => (fastify.hasDecorator('announcements') ? fastify.announcements?.stats() : undefined),
+    connections: () => (fastify.hasDecorator('connectionGuard') ? fastify.connectionGuard.stats() : undefined)
   })
   fastify.decorate('metrics', metrics)
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import type { AppConfig } from './config.js'
 import { installErrorHandlers } from './http/errors.js'
+import { closeConnectionsOnRefusal } from './http/refusals.js'
 import pages from './routes/pages.js'
 import health from './routes/health.js'
 
@@ -21,6 +22,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
 
 export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  closeConnectionsOnRefusal(fastify)
   await fastify.register(autoload, {
     dir: join(here, '..', 'plugins'),
     options: { config: opts.config },

@@ -32,6 +32,11 @@ export const ConfigSchema = Type.Object({
   DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'an integer from 100 to 600000 (longest wait for one PostgreSQL query; also its statement_timeout)' }),
   STREAMS_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100, description: 'an integer from 1 to 1000000 (concurrent SSE streams one client address may hold)' }),
   STREAMS_MAX: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'an integer from 1 to 10000000 (concurrent SSE streams of the whole process; unset: 80% of the open-file limit)' })),
+  CONNECTIONS_PER_CLIENT: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'an integer from 1 to 10000000 (open TCP connections one client address may hold, checked when the socket is accepted; unset: STREAMS_PER_CLIENT + 64, at least 256)' })),
+  CONNECTIONS_MAX: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'an integer from 1 to 10000000 (open TCP connections of the whole process; unset: 90% of the open-file limit)' })),
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 10_000, description: 'an integer from 1000 to 600000 (longest time a client may take to send a request\'s headers)' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 30_000, description: 'an integer from 1000 to 3600000 (longest time a client may take to send a whole request, body included; open SSE streams are not cut)' }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 10_000, description: 'an integer from 1000 to 600000 (how long an idle keep-alive connection is kept open)' }),
   TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|\\d{1,2}|[0-9A-Fa-f:./]+(,[0-9A-Fa-f:./]+)*)$', description: 'true, false, a hop count (1-99), or comma-separated proxy addresses/CIDRs (whose X-Forwarded-For to believe)' })),
   RATE_LIMIT_PUBLISH_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (POST /notifications per client address per minute)' }),
   RATE_LIMIT_STREAM_OPENS_PER_MIN: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 600, description: 'an integer from 1 to 10000000 (stream opens per client address per minute)' }),
@@ -94,5 +99,23 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
     throw new ConfigError('METRICS_PORT', config.METRICS_PORT, `a port other than PORT (${String(config.PORT)}): /metrics is then served on PORT with METRICS_TOKEN, so leave METRICS_PORT unset for that`)
   }
+  checkConnectionCaps(config)
   return config as AppConfig
+}
+
+/** The caps must leave room for each other (a stream is a connection too), and so must the timers. */
+function checkConnectionCaps (config: Record<string, unknown>): void {
+  const streamsPerClient = config.STREAMS_PER_CLIENT as number
+  const perClient = config.CONNECTIONS_PER_CLIENT as number | undefined
+  if (perClient !== undefined && perClient < streamsPerClient) {
+    throw new ConfigError('CONNECTIONS_PER_CLIENT', perClient, `at least STREAMS_PER_CLIENT (${streamsPerClient}): every stream holds a connection; raise CONNECTIONS_PER_CLIENT or lower STREAMS_PER_CLIENT`)
+  }
+  if ((config.HEADERS_TIMEOUT_MS as number) > (config.REQUEST_TIMEOUT_MS as number)) {
+    throw new ConfigError('HEADERS_TIMEOUT_MS', config.HEADERS_TIMEOUT_MS, `at most REQUEST_TIMEOUT_MS (${String(config.REQUEST_TIMEOUT_MS)}): the headers are part of the request`)
+  }
+  const max = config.CONNECTIONS_MAX as number | undefined
+  const streamsMax = config.STREAMS_MAX as number | undefined
+  if (max !== undefined && streamsMax !== undefined && streamsMax >= max) {
+    throw new ConfigError('STREAMS_MAX', streamsMax, `less than CONNECTIONS_MAX (${max}): streams must leave connections for /health, pages and fragments`)
+  }
 }

@@ -60,17 +60,39 @@ const options = serverOptions(config, await loggerOptions(config))
 // host), HTTP/1.1 for the others (ALPN). The app itself is the same on both.
 const server = (tls === undefined
   ? Fastify(options)
-  : Fastify({ ...options, http2: true, https: { allowHTTP1: true, ...tls } } as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance
+  : Fastify({ ...options, http2: true, https: { allowHTTP1: true, handshakeTimeout: config.HEADERS_TIMEOUT_MS, ...tls } } as FastifyHttp2SecureOptions<Http2SecureServer>)) as unknown as FastifyInstance
 
 let metricsServer: Server | undefined
 
-closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+/**
+ * Ctrl-C in a terminal reaches npm and node together, and npm passes its own on: node sees two
+ * SIGINTs a few milliseconds apart. A second one within this window is that echo, not a person
+ * asking to force the exit; a later one still forces.
+ */
+const REPEATED_SIGINT_MS = 1000
+
+let stoppingSignal: NodeJS.Signals | undefined
+const grace = closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, skip: ['SIGINT'] }, async ({ signal, err }) => {
   if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
-  else server.log.info({ signal }, 'shutting down')
+  else server.log.info({ signal: signal ?? stoppingSignal }, 'shutting down')
   metricsServer?.close()
   metricsServer?.closeAllConnections()
   await server.close()
   server.log.info('shut down cleanly')
+})
+
+let firstSigintAt: number | undefined
+process.on('SIGINT', () => {
+  if (firstSigintAt === undefined) {
+    firstSigintAt = Date.now()
+    stoppingSignal = 'SIGINT'
+    grace.close()
+  } else if (Date.now() - firstSigintAt < REPEATED_SIGINT_MS) {
+    server.log.debug('repeated SIGINT (terminal and npm) ignored; press Ctrl-C again to force')
+  } else {
+    server.log.error('second SIGINT, exiting')
+    process.exit(1)
+  }
 })
 
 let listening: 'PORT' | 'METRICS_PORT' = 'PORT'

@@ -72,3 +72,14 @@ test('METRICS_PORT equal to PORT is refused at once, naming the fix', () => {
   assert.equal(loadConfig({ PORT: '4000', METRICS_PORT: '4001' }).METRICS_PORT, 4001)
   assert.equal(loadConfig({ PORT: '0', METRICS_PORT: '0' }).METRICS_PORT, 0)
 })
+
+test('connection caps and timers that cannot work together are refused, naming the fix', () => {
+  assert.throws(() => loadConfig({ STREAMS_PER_CLIENT: '100', CONNECTIONS_PER_CLIENT: '50' }), /CONNECTIONS_PER_CLIENT=50 .*at least STREAMS_PER_CLIENT \(100\)/)
+  assert.throws(() => loadConfig({ STREAMS_MAX: '500', CONNECTIONS_MAX: '500' }), /STREAMS_MAX=500 .*less than CONNECTIONS_MAX \(500\)/)
+  assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000', REQUEST_TIMEOUT_MS: '30000' }), /HEADERS_TIMEOUT_MS=40000 .*at most REQUEST_TIMEOUT_MS \(30000\)/)
+  const config = loadConfig({ STREAMS_PER_CLIENT: '10', CONNECTIONS_PER_CLIENT: '10', STREAMS_MAX: '99', CONNECTIONS_MAX: '100' })
+  assert.equal(config.CONNECTIONS_PER_CLIENT, 10)
+  assert.equal(config.HEADERS_TIMEOUT_MS, 10_000)
+  assert.equal(config.REQUEST_TIMEOUT_MS, 30_000)
+  assert.equal(config.KEEP_ALIVE_TIMEOUT_MS, 10_000)
+})

@@ -1,7 +1,11 @@
 // Options of the Fastify server, shared by src/server.ts and the test apps so both behave alike.
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
+import type { ServerOptions } from 'node:http'
 import type { AppConfig } from '../config.js'
 import { trustProxyOption } from '../server/trust-proxy.js'
+
+/** How often Node looks for sockets past HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS (its default, 30 s, would let them live that much longer). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000
 
 type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>
 
@@ -20,12 +24,18 @@ function redactedRequest (req: FastifyRequest): { method?: string, url?: string,
 }
 
 /** logger: the log destination and format (src/server/logger.ts); default: JSON lines at LOG_LEVEL. */
-export function serverOptions (config: AppConfig, logger: LoggerOptions = { level: config.LOG_LEVEL }): FastifyServerOptions {
+export function serverOptions (config: AppConfig, logger: LoggerOptions = { level: config.LOG_LEVEL }): FastifyServerOptions & { http: ServerOptions } {
   return {
     // Fastify hands its request object to the req serializer (the type says the raw one).
     logger: { ...logger, serializers: { req: redactedRequest as unknown as (req: unknown) => Record<string, unknown> } },
-    // Streams are long-lived; the server-wide request timeout must not cut them.
-    requestTimeout: 0,
+    // Short timers for what is not a stream: a socket that sends nothing, drips its headers or
+    // its body, or sits idle between requests holds a file, so each is cut within seconds.
+    // requestTimeout only bounds *receiving* a request: an open SSE stream (a finished GET whose
+    // response goes on) is not cut by it. Node checks these every connectionsCheckingInterval.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // (Node checks headersTimeout <= requestTimeout when it creates the server: both go here too.)
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     // Start-up work (PGlite, migrations, seeding) is legitimately slow on a loaded machine:

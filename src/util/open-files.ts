@@ -22,3 +22,16 @@ export const FALLBACK_FILE_LIMIT = 1024
 export function defaultStreamsMax (limit = openFileLimit()): number {
   return Math.max(1, Math.floor((limit ?? FALLBACK_FILE_LIMIT) * STREAM_SHARE_OF_FILES))
 }
+
+/** Share of the open-file limit TCP connections may use; the rest stays for PostgreSQL, Redis, logs and files. */
+export const CONNECTION_SHARE_OF_FILES = 0.9
+
+/** Default process-wide connection cap (CONNECTIONS_MAX unset): above the stream cap, below the file limit. */
+export function defaultConnectionsMax (limit = openFileLimit()): number {
+  return Math.max(2, Math.floor((limit ?? FALLBACK_FILE_LIMIT) * CONNECTION_SHARE_OF_FILES))
+}
+
+/** Default per-address connection cap (CONNECTIONS_PER_CLIENT unset): the address's streams plus room for pages and fragments. */
+export function defaultConnectionsPerClient (streamsPerClient: number): number {
+  return Math.max(256, streamsPerClient + 64)
+}

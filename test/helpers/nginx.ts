@@ -67,6 +67,7 @@ http {
   upstream flc_app {
 ${upstreamPorts.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n')}
     keepalive 32;
+    keepalive_timeout 5s;
   }
   server {
     listen 127.0.0.1:${port};

@@ -38,6 +38,7 @@ http {
   upstream flc_app {
 ${ports.map((p) => `    server ${host}:${p} max_fails=0;`).join('\n')}
     keepalive 32;
+    keepalive_timeout 5s;
   }
   server {
     listen ${host}:${port} backlog=4096;
