@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { ValueErrorType } from '@sinclair/typebox/errors'
+import { cleanText } from '../../src/util/text.js'
 
 export const FIELDS = ['firstName', 'lastName', 'email', 'status'] as const
 export type ContactFormValues = Record<typeof FIELDS[number], string>
@@ -43,10 +44,11 @@ export type FormCheck =
   | { ok: false, errors: Partial<ContactFormValues> }
 
 export function checkContactForm (values: ContactFormValues): FormCheck {
+  // The service's one text rule (src/util/text.ts) before any other: the form and the repository agree.
   const trimmed = {
-    firstName: values.firstName.trim(),
-    lastName: values.lastName.trim(),
-    email: values.email.trim().toLowerCase(),
+    firstName: cleanText(values.firstName).trim(),
+    lastName: cleanText(values.lastName).trim(),
+    email: cleanText(values.email).trim().toLowerCase(),
     status: values.status === '' ? 'active' : values.status
   }
   const errors: Partial<ContactFormValues> = {}

@@ -4,29 +4,13 @@
 import type { Static, TObject } from '@sinclair/typebox'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
 import { ValueErrorType } from '@sinclair/typebox/errors'
+import { cleanStrings } from '../../src/util/text.js'
 
 export const MAX_MESSAGE_BYTES = 64 * 1024
 
 export type MessageCheck<T> =
   | { ok: true, value: T }
   | { ok: false, reason: 'too-large' | 'invalid-json' | 'invalid', detail: string }
-
-/** C0 controls except tab, line feed and carriage return; DEL; C1 controls. NUL or ESC have no business in rendered text. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g
-
-export function removeControlCharacters (text: string): string {
-  return text.replace(CONTROL_CHARACTERS, '')
-}
-
-/** A copy of a checked message with control characters removed from its top-level strings. */
-function withoutControlCharacters<T> (value: T): T {
-  const copy = { ...value } as Record<string, unknown>
-  for (const [key, field] of Object.entries(copy)) {
-    if (typeof field === 'string') copy[key] = removeControlCharacters(field)
-  }
-  return copy as T
-}
 
 /** Checks an already-parsed value against a compiled schema plus extra rules. */
 export function checkMessage<S extends TObject> (check: TypeCheck<S>, value: unknown, extra?: (value: Static<S>) => string | undefined): MessageCheck<Static<S>> {
@@ -40,7 +24,8 @@ export function checkMessage<S extends TObject> (check: TypeCheck<S>, value: unk
         : `${field} ${error.message.replace(/^Expected/, 'must be')}`
     return { ok: false, reason: 'invalid', detail }
   }
-  const clean = withoutControlCharacters(value as Static<S>)
+  // The service's one text rule (src/util/text.ts); a message's fields may span lines.
+  const clean = cleanStrings(value as Static<S> & object, { multiline: true })
   const problem = extra?.(clean)
   return problem === undefined ? { ok: true, value: clean } : { ok: false, reason: 'invalid', detail: problem }
 }

@@ -8,6 +8,7 @@ import createError from '@fastify/error'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Component } from './define.js'
+import { cleanStrings } from '../util/text.js'
 
 export interface ComponentRouteOptions {
   /** The URL, e.g. '/contacts/:page'; each ":name" must be a prop of the component. */
@@ -48,6 +49,7 @@ export function componentRoute<P extends TObject> (fastify: FastifyInstance, com
     schema: names.length > 0 ? { params, querystring } : { querystring },
     schemaErrorFormatter: (errors) => new BadParameterError(errors.map((e) => describe(component.props, e)).join('; '))
   }, async (request, reply) => {
-    return await reply.fragment(component, { ...(request.query as object), ...(request.params as object) } as never)
+    // Props from a URL are text that comes in: the one text rule (src/util/text.ts) applies.
+    return await reply.fragment(component, cleanStrings({ ...(request.query as object), ...(request.params as object) }) as never)
   })
 }

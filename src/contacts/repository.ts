@@ -2,6 +2,7 @@
 // so every caller (routes, CLI, tests) gets the same typed errors and messages.
 import type { Contact, PrismaClient } from '../generated/prisma/client.js'
 import type { RawReader } from '../db/database.js'
+import { cleanText } from '../util/text.js'
 import { ContactStatus } from '../generated/prisma/enums.js'
 import {
   ContactNotFoundError, DuplicateEmailError, InvalidContactError, InvalidPageError, PageNotFoundError
@@ -68,10 +69,12 @@ function wholeNumber (value: unknown, name: string, min: number, max: number): n
 }
 
 function text (value: unknown, field: string, label: string, max: number): string {
-  if (typeof value !== 'string' || value.trim() === '') {
+  // The one text rule (src/util/text.ts) first: NUL and other controls never reach the database.
+  const clean = typeof value === 'string' ? cleanText(value).trim() : ''
+  if (clean === '') {
     throw new InvalidContactError(field, `${label} is required.`)
   }
-  const trimmed = value.trim()
+  const trimmed = clean
   if (trimmed.length > max) throw new InvalidContactError(field, `${label} must be at most ${max} characters.`)
   return trimmed
 }
