@@ -6,6 +6,7 @@ import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { createTestDatabase, redisPrefix, requireRedis } from '../helpers/services.js'
+import { waitFor } from '../helpers/wait.js'
 import { seedContacts } from '../../src/db/seed-contacts.js'
 
 async function rename (databaseUrl: string, id: number, firstName: string): Promise<void> {
@@ -75,12 +76,10 @@ test('a write in one process drops the cached page in another (Redis)', async (t
   assert.doesNotMatch((await reader.inject('/contacts/1')).body, /Renamed/)
 
   await writer.contacts.update(1, { firstName: 'Renamed' })
-  const deadline = Date.now() + 10_000
   let body = ''
-  while (Date.now() < deadline) {
+  await waitFor(async () => {
     body = (await reader.inject('/contacts/1')).body
-    if (body.includes('Renamed')) break
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+    return body.includes('Renamed')
+  }, { what: 'the other instance to serve the renamed contact', timeoutMs: 10_000, intervalMs: 20 })
   assert.match(body, /Renamed/)
 })

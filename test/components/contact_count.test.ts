@@ -6,7 +6,7 @@ import { buildListening } from '../helpers/build.js'
 import { createTestDatabase, requireRedis, redisPrefix } from '../helpers/services.js'
 import { announceAndWait, openPageStream, pageStream } from '../helpers/components.js'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { waitUntil } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const COUNT = 'broadcast.contact_count'
 const ROWS = 'broadcast.new_contacts'
@@ -31,7 +31,7 @@ describe('live components from data', () => {
     const app = await buildListening(t, { DATABASE_URL: url })
     const pages = await Promise.all([1, 2, 3].map(() => openPageStream(t, app)))
     // (The start-up update of contact_count, its channel being empty, is rendered before this.)
-    await waitUntil(() => app.broadcasts.stats().renders === 1, 'the start-up update')
+    await waitFor(() => app.broadcasts.stats().renders === 1, { what: 'the start-up update' })
     const created = await app.contacts.create(ada(1))
     for (const page of pages) {
       await page.waitFor((c) => c.data(COUNT).length === 1 && c.data(ROWS).length === 1, 'count and row')
@@ -88,7 +88,7 @@ describe('live components from data', () => {
     const pages = [await openPageStream(t, one), await openPageStream(t, two), await openPageStream(t, two)]
     // The first process to start sent contact_count's start-up update (its channel was empty);
     // whether the second, starting meanwhile, rendered it depends on timing: count from here.
-    await waitUntil(() => one.broadcasts.stats().renders === 1, 'the start-up update')
+    await waitFor(() => one.broadcasts.stats().renders === 1, { what: 'the start-up update' })
     const before = [one, two].map((app) => app.broadcasts.stats().renders)
     await one.contacts.create(ada(7))
     for (const page of pages) await page.waitFor((c) => c.data(COUNT).length === 1 && c.data(ROWS).length === 1, 'count and row')

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/services.js'
 import { SseTestClient } from '../helpers/sse-client.js'
+import { waitFor } from '../helpers/wait.js'
 
 const TOKEN = 'test-token-0123456789abcdef'
 
@@ -104,7 +105,7 @@ test('private notifications: each session sees only its own, from code and from 
   leaked.close()
   const streamOne = await connect(t, one.url, { cookie: one.cookie })
   const streamTwo = await connect(t, two.url, { cookie: two.cookie })
-  await waitUntil(() => app.livePages.streams.stats().connections === 2)
+  await waitFor(() => app.livePages.streams.stats().connections === 2, { what: 'both page streams connected' })
 
   await publishPrivateNotification(app, one.session, { title: 'for one', message: 'code', color: 'blue' })
   assert.equal((await post(base, { title: 'for two', message: 'http', color: 'red', target: two.session })).status, 202)
@@ -135,11 +136,6 @@ test('private notifications: each session sees only its own, from code and from 
   assert.deepEqual(titles(again), ['while away'])
   assert.equal(streamTwo.events.length, 2, 'the other session saw nothing of it')
 })
-
-async function waitUntil (check: () => boolean): Promise<void> {
-  for (let i = 0; i < 1500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
-  assert.ok(check())
-}
 
 test('the stream carries the seed markup, one data line per line, with escaping', async (t) => {
   const started = await startApp(t)

@@ -11,7 +11,7 @@ import { createTestDatabase, redisPrefix, requireRedis } from '../helpers/servic
 import { openPageStream } from '../helpers/components.js'
 import { announcementsKey } from '../../src/live/announcements.js'
 import { withTimeout } from '../../src/util/timeout.js'
-import { waitUntil } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const COUNT = 'broadcast.contact_count'
 const CHANGES = 'broadcast.contact_changes'
@@ -64,7 +64,7 @@ test('an outside write announced by tag reaches every page of both instances; ea
   // a flood of them would make every instance render once per message. Announce by tag instead.
   const rejectedBefore = sum(apps, (app) => app.broker.stats().rejectedInput)
   for (let n = 0; n < 100; n++) await redis.publish(prefix + COUNT, JSON.stringify({ tags: ['contacts'], id: n + 1 }))
-  await waitUntil(() => sum(apps, (app) => app.broker.stats().rejectedInput) - rejectedBefore === 200, 'both instances to refuse 100 plain publishes')
+  await waitFor(() => sum(apps, (app) => app.broker.stats().rejectedInput) - rejectedBefore === 200, { what: 'both instances to refuse 100 plain publishes' })
   assert.equal(await redis.xlen(`${prefix}live:history:${COUNT}`) - stored, 1)
   apps.forEach((app, i) => assert.equal(app.broadcasts.stats().renders - renders[i]!, 2))
 })
@@ -80,7 +80,7 @@ test('1,000 outside announcements in one burst send a handful of count updates, 
   for (let n = 1; n <= 1000; n++) burst.xadd(announcementsKey(prefix), '*', 'change', JSON.stringify({ tags: ['contacts'] }))
   for (let n = 1; n <= 5; n++) burst.xadd(announcementsKey(prefix), '*', 'change', '{"tags":"not a list"}')
   await burst.exec()
-  await waitFor(() => sum(apps, (app) => app.announcements!.stats().received) === 1005, 'every entry read')
+  await waitFor(() => sum(apps, (app) => app.announcements!.stats().received) === 1005, { what: 'every entry read' })
   await page.waitFor((c) => c.data(COUNT).some((html) => html.includes('1000 contacts')), 'the final count')
   assert.equal(sum(apps, (app) => app.announcements!.stats().announced), 1000)
   assert.equal(sum(apps, (app) => app.announcements!.stats().rejected), 5)
@@ -103,11 +103,3 @@ test('with the in-process broker there is no reader (announce from code); closin
   const memory = await build(t, { DATABASE_URL: url })
   assert.equal(memory.announcements, null)
 })
-
-async function waitFor (check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { createTestDatabase, redisPrefix, requireRedis } from '../helpers/services.js'
 import { startServer, type ServerProcess } from '../helpers/server-process.js'
-import { freePort, startNginx } from '../helpers/nginx.js'
+import { startNginx } from '../helpers/nginx.js'
+import { freePort } from '../helpers/ports.js'
+import { sleep, waitFor } from '../helpers/wait.js'
 import { countGaps, percentile, ReconnectingStream } from '../helpers/reconnecting-stream.js'
 import { RedisChannelStore } from '../../src/live/redis-store.js'
 import { NOTIFICATION_CHANNEL, STREAM_PATH } from '../../components/notification/index.js'
@@ -17,16 +19,6 @@ import { NOTIFICATION_CHANNEL, STREAM_PATH } from '../../components/notification
 const INSTANCES = 3
 const CLIENTS = 300
 const MESSAGES_PER_SECOND = 20
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until (check: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(100)
-  }
-}
 
 test(`rolling restart of ${INSTANCES} instances behind nginx: ${CLIENTS} streams lose and repeat nothing`, async (t) => {
   const databaseUrl = await createTestDatabase(t)
@@ -65,7 +57,7 @@ test(`rolling restart of ${INSTANCES} instances behind nginx: ${CLIENTS} streams
   }))
   t.after(() => { for (const stream of streams) stream.stop() })
   for (const stream of streams) stream.start()
-  await until(() => streams.every((s) => s.opened), `${CLIENTS} streams to open`, 60_000)
+  await waitFor(() => streams.every((s) => s.opened), { what: `${CLIENTS} streams to open`, timeoutMs: 60_000, intervalMs: 100 })
 
   const redis = new Redis(redisUrl)
   t.after(() => redis.disconnect())
@@ -87,7 +79,7 @@ test(`rolling restart of ${INSTANCES} instances behind nginx: ${CLIENTS} streams
   for (let i = 0; i < INSTANCES; i++) {
     const old = instances[i]!
     old.child.kill('SIGTERM')
-    assert.equal(await old.exited, 0, `instance ${i} shut down cleanly:\n${old.output()}`)
+    assert.equal((await old.exited).code, 0, `instance ${i} shut down cleanly:\n${old.logs()}`)
     instances[i] = await startServer(t, env(ports[i]!), 120_000)
     await sleep(2000)
   }
@@ -95,7 +87,7 @@ test(`rolling restart of ${INSTANCES} instances behind nginx: ${CLIENTS} streams
   await publisher
   const total = published
 
-  await until(() => streams.every((s) => s.received.length >= total), `every stream to receive all ${total} messages`, 60_000)
+  await waitFor(() => streams.every((s) => s.received.length >= total), { what: `every stream to receive all ${total} messages`, timeoutMs: 60_000, intervalMs: 100 })
     .catch(() => { /* counted below: the assertion says what was lost */ })
   await sleep(500) // anything that would arrive twice has time to arrive
 

@@ -16,14 +16,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:
 import { dirname, join } from 'node:path'
 import { Redis } from 'ioredis'
 import { projectRoot } from '../../src/paths.js'
-import { createTestDatabase, deleteRedisKeys, requireRedis, uniqueName } from '../helpers/services.js'
+import type { ServerProcess } from '../helpers/server-process.js'
 import { ARTIFACTS_DIR, saveFailureArtifacts } from './helpers/artifacts.js'
-import { launchChromium, requireChromium } from './helpers/chromium.js'
+import { startBrowserApp } from './helpers/browser-app.js'
 import { PageWatch } from './helpers/page-watch.js'
 import { arrivedNotifications, contactRows, feedView, loadMoreButton, streamCounts, waitForNotification, waitInPage } from './helpers/probe.js'
-import { buildProject, readContacts, seedContacts } from './helpers/project.js'
+import { readContacts } from './helpers/project.js'
 import { notification, postNotification, publishToRedis, type NotificationInput } from './helpers/publish.js'
-import { freePort, ServerProcess } from './helpers/server-process.js'
 
 /** 10 contacts in pages of 3: the last page is partial (3, 3, 3, 1). */
 const CONTACTS = 10
@@ -43,59 +42,38 @@ for (const htmxVersion of ['2', '4'] as const) {
 }
 
 async function visit (t: TestContext, htmxVersion: '2' | '4'): Promise<void> {
-  const chromiumPath = requireChromium(t)
-  if (chromiumPath === undefined) return
-  const databaseUrl = await createTestDatabase(t)
-  if (databaseUrl === undefined) return
-  const redisUrl = await requireRedis(t)
-  if (redisUrl === undefined) return
-
   // Failure artifacts of an earlier run would mislead: this run's only.
   if (htmxVersion === '2') rmSync(ARTIFACTS_DIR, { recursive: true, force: true })
-  await buildProject()
-  await seedContacts(databaseUrl, CONTACTS)
+  const token = randomBytes(16).toString('hex')
+  // Its own channel prefix: no other test or running service sees these notifications.
+  const app = await startBrowserApp(t, {
+    htmxVersion,
+    contacts: CONTACTS,
+    redis: 'flc_e2e',
+    instances: ['server A'],
+    env: {
+      NOTIFICATIONS_TOKEN: token,
+      CONTACTS_PAGE_SIZE: String(PAGE_SIZE),
+      // Browsers reconnect half a second after a stream ends, so the restart scenario is quick.
+      SSE_RETRY_MS: '500'
+    }
+  })
+  if (app === undefined) return
+  const { origin, servers, start: startServer } = app
+  const databaseUrl = app.databaseUrl as string
+  const channelPrefix = app.channelPrefix as string
   const stored = await readContacts(databaseUrl)
   assert.equal(stored.length, CONTACTS, `db:seed --count ${CONTACTS} stored ${CONTACTS} contacts`)
 
-  // Its own channel prefix: no other test or running service sees these notifications.
-  const channelPrefix = `${uniqueName('flc_e2e')}:`
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 })
+  const redis = new Redis(app.redisUrl as string, { maxRetriesPerRequest: 2 })
   // Failed commands reject where they are awaited; the event would only add noise.
   redis.on('error', () => {})
-  const token = randomBytes(16).toString('hex')
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    CHANNEL_PREFIX: channelPrefix,
-    NOTIFICATIONS_TOKEN: token,
-    // Production refuses to start without it; both instances share it, as replicas must.
-    SECRET_KEYS: randomBytes(32).toString('base64url'),
-    DEMO_PUBLISHER: 'off',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    CONTACTS_PAGE_SIZE: String(PAGE_SIZE),
-    // Browsers reconnect half a second after a stream ends, so the restart scenario is quick.
-    SSE_RETRY_MS: '500',
-    HTMX_VERSION: htmxVersion
-  }
+  t.after(() => redis.disconnect())
+  // Server A restarts on its own port (the page reconnects to the same origin).
+  const port = Number(new URL(origin).port)
 
-  // Every server process started, for failure reports; all are gone when the test ends.
-  const servers: ServerProcess[] = []
-  t.after(async () => {
-    await Promise.all(servers.map(async (server) => await server.kill()))
-    await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
-    redis.disconnect()
-  })
-  async function startServer (name: string, onPort: number): Promise<ServerProcess> {
-    const server = await ServerProcess.start({ name, port: onPort, env })
-    servers.push(server)
-    return server
-  }
-
-  let serverA = await startServer('server A', port)
-  const { context, page } = await launchChromium(t, chromiumPath)
+  let serverA = servers[0] as ServerProcess
+  const { context, page } = await app.browser()
   const watch = await PageWatch.attach(context, page, origin)
 
   const failed: string[] = []
@@ -187,7 +165,7 @@ async function visit (t: TestContext, htmxVersion: '2' | '4'): Promise<void> {
     // is published while at least one instance runs, so every one must be stored; the page,
     // connected to A only, must reconnect to the same origin and show each exactly once.
     // Not covered, by design: a plain PUBLISH while no instance at all runs reaches no one.
-    const serverB = await startServer('server B (second instance)', await freePort())
+    const serverB = await startServer('server B (second instance)')
     const opensBefore = (await streamCounts(page)).opens
     const sent: Array<{ message: NotificationInput, how: string }> = []
     let phase = 'before the restart'

@@ -4,15 +4,11 @@
 // inline script, no eval, no hx-on), against the built service and real PostgreSQL.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { createTestDatabase } from '../helpers/services.js'
 import { saveFailureArtifacts } from './helpers/artifacts.js'
-import { launchChromium, requireChromium } from './helpers/chromium.js'
+import { startBrowserApp } from './helpers/browser-app.js'
 import { PageWatch } from './helpers/page-watch.js'
 import { contactRows, waitInPage } from './helpers/probe.js'
-import { buildProject, seedContacts } from './helpers/project.js'
-import { freePort, ServerProcess } from './helpers/server-process.js'
 
 const WAIT_MS = 10_000
 /** What issue 8 will send; applied here by the browser test so the markup is checked against it now. */
@@ -38,31 +34,12 @@ for (const htmxVersion of ['2', '4'] as const) {
 }
 
 async function addEditDelete (t: TestContext, htmxVersion: '2' | '4'): Promise<void> {
-  const chromiumPath = requireChromium(t)
-  if (chromiumPath === undefined) return
-  const databaseUrl = await createTestDatabase(t)
-  if (databaseUrl === undefined) return
-
-  await buildProject()
   // One more than a page: "Load more..." later brings the new contact into its place.
-  await seedContacts(databaseUrl, 6)
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
-  const server = await ServerProcess.start({
-    name: 'server',
-    port,
-    env: {
-      DATABASE_URL: databaseUrl,
-      DEMO_PUBLISHER: 'off',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      SECRET_KEYS: randomBytes(32).toString('base64url'),
-      CONTACTS_PAGE_SIZE: '5',
-      HTMX_VERSION: htmxVersion
-    }
-  })
-  t.after(async () => await server.kill())
-  const { context, page } = await launchChromium(t, chromiumPath)
+  const app = await startBrowserApp(t, { htmxVersion, contacts: 6, env: { CONTACTS_PAGE_SIZE: '5' } })
+  if (app === undefined) return
+  const { origin, servers } = app
+  const databaseUrl = app.databaseUrl as string
+  const { context, page } = await app.browser()
   // The strict policy on every page the service sends (it is not the service's job yet).
   await context.route(`${origin}/`, async (route) => {
     const response = await route.fetch()
@@ -126,7 +103,7 @@ async function addEditDelete (t: TestContext, htmxVersion: '2' | '4'): Promise<v
     assert.equal(watch.problems().filter(expected).length, 1, 'the invalid form answered 422 once')
     assert.deepEqual(watch.problems().filter((p) => !expected(p)), [], 'no console errors (CSP violations included), no failed requests')
   } catch (error) {
-    await saveFailureArtifacts(t, `contacts in the browser (htmx ${htmxVersion})`, page, [server], watch)
+    await saveFailureArtifacts(t, `contacts in the browser (htmx ${htmxVersion})`, page, servers, watch)
     throw error
   }
 }

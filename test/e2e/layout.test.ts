@@ -4,14 +4,10 @@
 // more" stays on screen, and at phone width (375 px) nothing scrolls sideways. htmx 2 and 4.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
-import { createTestDatabase } from '../helpers/services.js'
 import { saveFailureArtifacts } from './helpers/artifacts.js'
-import { launchChromium, requireChromium } from './helpers/chromium.js'
+import { startBrowserApp } from './helpers/browser-app.js'
 import { PageWatch } from './helpers/page-watch.js'
-import { buildProject, seedContacts } from './helpers/project.js'
-import { freePort, ServerProcess } from './helpers/server-process.js'
 
 const WAIT_MS = 10_000
 const LONG_NAME = 'W'.repeat(100) // the longest first name the form accepts, without a space
@@ -66,21 +62,10 @@ for (const htmxVersion of ['2', '4'] as const) {
 }
 
 async function layout (t: TestContext, htmxVersion: '2' | '4'): Promise<void> {
-  const chromiumPath = requireChromium(t)
-  if (chromiumPath === undefined) return
-  const databaseUrl = await createTestDatabase(t)
-  if (databaseUrl === undefined) return
-  await buildProject()
-  await seedContacts(databaseUrl, 6)
-  const port = await freePort()
-  const origin = `http://127.0.0.1:${port}`
-  const server = await ServerProcess.start({
-    name: 'server',
-    port,
-    env: { DATABASE_URL: databaseUrl, DEMO_PUBLISHER: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'production', SECRET_KEYS: randomBytes(32).toString('base64url'), CONTACTS_PAGE_SIZE: '3', HTMX_VERSION: htmxVersion }
-  })
-  t.after(async () => await server.kill())
-  const { context, page } = await launchChromium(t, chromiumPath)
+  const app = await startBrowserApp(t, { htmxVersion, contacts: 6, env: { CONTACTS_PAGE_SIZE: '3' } })
+  if (app === undefined) return
+  const { origin, servers } = app
+  const { context, page } = await app.browser()
   const watch = await PageWatch.attach(context, page, origin)
   try {
     await page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
@@ -103,7 +88,7 @@ async function layout (t: TestContext, htmxVersion: '2' | '4'): Promise<void> {
     assert.ok(phone.page <= phone.viewport, `the page at 375 px is ${phone.page} px wide`)
     t.diagnostic(`page width at 375 px: ${phone.page} px`)
   } catch (error) {
-    await saveFailureArtifacts(t, `layout (htmx ${htmxVersion})`, page, [server], watch)
+    await saveFailureArtifacts(t, `layout (htmx ${htmxVersion})`, page, servers, watch)
     throw error
   }
 }

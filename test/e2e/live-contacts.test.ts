@@ -4,15 +4,11 @@
 // reach every table and count the same way. Waits poll through DevTools (waitInPage): the pages' CSP refuses eval.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
-import { createTestDatabase, deleteRedisKeys, requireRedis, uniqueName } from '../helpers/services.js'
 import { saveFailureArtifacts } from './helpers/artifacts.js'
-import { launchChromium, requireChromium } from './helpers/chromium.js'
+import { startBrowserApp } from './helpers/browser-app.js'
 import { PageWatch } from './helpers/page-watch.js'
 import { waitInPage } from './helpers/probe.js'
-import { buildProject, seedContacts } from './helpers/project.js'
-import { freePort, ServerProcess } from './helpers/server-process.js'
 
 const WAIT_MS = 15_000
 
@@ -21,36 +17,13 @@ const rowOf = (email: string) => `Array.from(document.querySelectorAll('#contact
 
 for (const htmxVersion of ['2', '4'] as const) {
   test(`live contacts in Chromium on htmx ${htmxVersion}: added in one browser, shown in every browser on both instances`, { timeout: 180_000 }, async (t) => {
-    const chromiumPath = requireChromium(t)
-    if (chromiumPath === undefined) return
-    const databaseUrl = await createTestDatabase(t)
-    if (databaseUrl === undefined) return
-    const redisUrl = await requireRedis(t)
-    if (redisUrl === undefined) return
-    await buildProject()
-    await seedContacts(databaseUrl, 2)
-
-    const channelPrefix = `${uniqueName('flc_e2e_live_contacts')}:`
-    const env = {
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      CHANNEL_PREFIX: channelPrefix,
-      DEMO_PUBLISHER: 'off',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      SECRET_KEYS: randomBytes(32).toString('hex'), // the same on both instances
-      CONTACTS_PAGE_SIZE: '5',
-      HTMX_VERSION: htmxVersion
-    }
-    const ports = [await freePort(), await freePort()]
-    const servers = await Promise.all(['one', 'two'].map(async (name, i) => await ServerProcess.start({ name, port: ports[i] as number, env })))
-    t.after(async () => {
-      await Promise.all(servers.map(async (server) => await server.kill()))
-      await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
-    })
-    const origins = ports.map((port) => `http://127.0.0.1:${port}`)
+    // Two instances sharing PostgreSQL, Redis and SECRET_KEYS, as replicas do.
+    const app = await startBrowserApp(t, { htmxVersion, contacts: 2, redis: 'flc_e2e_live_contacts', instances: ['one', 'two'], env: { CONTACTS_PAGE_SIZE: '5' } })
+    if (app === undefined) return
+    const { servers } = app
+    const origins = servers.map((server) => server.url)
     // Three browsers (separate profiles): the writer and a reader on instance one, a reader on two.
-    const browsers = await Promise.all([0, 1, 0].map(async (instance) => ({ instance, ...await launchChromium(t, chromiumPath) })))
+    const browsers = await Promise.all([0, 1, 0].map(async (instance) => ({ instance, ...await app.browser() })))
     const watches = await Promise.all(browsers.map(async ({ context, page, instance }) => await PageWatch.attach(context, page, origins[instance] as string)))
     const pages: Page[] = browsers.map((browser) => browser.page)
     const [writer] = pages as [Page]

@@ -10,12 +10,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
-import { createTestDatabase, deleteRedisKeys, requireRedis, uniqueName } from '../helpers/services.js'
-import { launchChromium, requireChromium } from './helpers/chromium.js'
+import type { ServerProcess } from '../helpers/server-process.js'
+import { startBrowserApp } from './helpers/browser-app.js'
 import { PageWatch } from './helpers/page-watch.js'
-import { buildProject, seedContacts } from './helpers/project.js'
 import { notification, postNotification } from './helpers/publish.js'
-import { freePort, ServerProcess } from './helpers/server-process.js'
 import { waitInPage } from './helpers/probe.js'
 
 const TABS = 20
@@ -42,42 +40,19 @@ for (const htmxVersion of ['2', '4'] as const) {
 
 function pageStreamScenarios (htmxVersion: '2' | '4'): void {
   test(`page streams in Chromium on htmx ${htmxVersion}: 20 tabs over one connection, private feeds, tampered token`, { timeout: 240_000 }, async (t) => {
-    const chromiumPath = requireChromium(t)
-    if (chromiumPath === undefined) return
-    const databaseUrl = await createTestDatabase(t)
-    if (databaseUrl === undefined) return
-    const redisUrl = await requireRedis(t)
-    if (redisUrl === undefined) return
-    await buildProject()
-    await seedContacts(databaseUrl, 10)
-
-    const channelPrefix = `${uniqueName('flc_e2e_pages')}:`
     const token = randomBytes(16).toString('hex')
-    const port = await freePort()
-    const origin = `http://127.0.0.1:${port}`
-    const server = await ServerProcess.start({
-      name: 'server',
-      port,
-      env: {
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: redisUrl,
-        CHANNEL_PREFIX: channelPrefix,
-        NOTIFICATIONS_TOKEN: token,
-        DEMO_PUBLISHER: 'off',
-        // info: the request log counts the stream connections.
-        LOG_LEVEL: 'info',
-        NODE_ENV: 'production',
-        SECRET_KEYS: randomBytes(32).toString('hex'),
-        CONTACTS_PAGE_SIZE: '3',
-        HTMX_VERSION: htmxVersion
-      }
+    const app = await startBrowserApp(t, {
+      htmxVersion,
+      contacts: 10,
+      redis: 'flc_e2e_pages',
+      // info: the request log counts the stream connections.
+      env: { NOTIFICATIONS_TOKEN: token, LOG_LEVEL: 'info', CONTACTS_PAGE_SIZE: '3' }
     })
-    t.after(async () => {
-      await server.kill()
-      await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
-    })
+    if (app === undefined) return
+    const { origin } = app
+    const server = app.servers[0] as ServerProcess
 
-    const first = await launchChromium(t, chromiumPath)
+    const first = await app.browser()
     const watch = await PageWatch.attach(first.context, first.page, origin)
     const tabs: Page[] = [first.page]
     for (let i = 1; i < TABS; i++) tabs.push(await first.context.newPage())
@@ -120,7 +95,7 @@ function pageStreamScenarios (htmxVersion: '2' | '4'): void {
     })
 
     await t.test('2. another browser session never sees this one\'s private notifications', async () => {
-      const other = await launchChromium(t, chromiumPath)
+      const other = await app.browser()
       await PageWatch.attach(other.context, other.page, origin)
       await other.page.bringToFront()
       await other.page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
@@ -169,7 +144,7 @@ function pageStreamScenarios (htmxVersion: '2' | '4'): void {
     })
 
     await t.test('4. a browser without SharedWorker streams from the tab itself, each message once', async () => {
-      const plain = await launchChromium(t, chromiumPath)
+      const plain = await app.browser()
       await plain.context.addInitScript({ content: 'window.SharedWorker = undefined' })
       await PageWatch.attach(plain.context, plain.page, origin)
       const before = streamConnections(server)
@@ -186,39 +161,22 @@ function pageStreamScenarios (htmxVersion: '2' | '4'): void {
 
 for (const htmxVersion of ['2', '4'] as const) {
   test(`an open page renews its stream token before it expires (htmx ${htmxVersion})`, { timeout: 120_000 }, async (t) => {
-    const chromiumPath = requireChromium(t)
-    if (chromiumPath === undefined) return
-    const redisUrl = await requireRedis(t)
-    if (redisUrl === undefined) return
-    await buildProject()
-    const channelPrefix = `${uniqueName('flc_e2e_renew')}:`
     const token = randomBytes(16).toString('hex')
-    const port = await freePort()
-    const origin = `http://127.0.0.1:${port}`
-    const server = await ServerProcess.start({
-      name: 'server',
-      port,
+    const app = await startBrowserApp(t, {
+      htmxVersion,
+      contacts: 3,
+      database: 'memory',
+      redis: 'flc_e2e_renew',
       env: {
-        DATA_DIR: 'memory://',
-        DEMO_CONTACTS: '3',
-        REDIS_URL: redisUrl,
-        CHANNEL_PREFIX: channelPrefix,
         NOTIFICATIONS_TOKEN: token,
-        DEMO_PUBLISHER: 'off',
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        SECRET_KEYS: randomBytes(32).toString('hex'),
         // Short, so renewals happen within the test (the page renews after 80% of it), yet with
         // room for a renewal round trip on a loaded machine (1 s, the shortest allowed, was not).
-        LIVE_TOKEN_TTL_MS: '3000',
-        HTMX_VERSION: htmxVersion
+        LIVE_TOKEN_TTL_MS: '3000'
       }
     })
-    t.after(async () => {
-      await server.kill()
-      await deleteRedisKeys(redisUrl, channelPrefix).catch(() => {})
-    })
-    const { context, page } = await launchChromium(t, chromiumPath)
+    if (app === undefined) return
+    const { origin } = app
+    const { context, page } = await app.browser()
     const watch = await PageWatch.attach(context, page, origin)
     await page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
     await waitInPage(page, 'probe.stream().opens >= 1', WAIT_MS, 'the page joined its stream')

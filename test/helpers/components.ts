@@ -8,6 +8,7 @@ import type { AppConfig } from '../../src/config.js'
 import { installErrorHandlers } from '../../src/http/errors.js'
 import { buildComponentsOnly } from './build.js'
 import { SseTestClient } from './sse-client.js'
+import { waitFor } from './wait.js'
 import brokerPlugin from '../../plugins/broker.js'
 import livePlugin from '../../plugins/live.js'
 import livePagesPlugin from '../../plugins/live-pages.js'
@@ -155,11 +156,7 @@ export async function publishAndDrop (app: FastifyInstance, component: string, p
   const before = { ...stream.stats().dropped }
   const dropped = total()
   await app.broker.publish(stream.channel, payload)
-  const deadline = Date.now() + timeoutMs
-  while (total() === dropped) {
-    if (Date.now() > deadline) throw new Error(`${component} did not drop the message within ${timeoutMs} ms (was it rendered?)`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  await waitFor(() => total() !== dropped, { what: `${component} to drop the message (was it rendered?)`, timeoutMs })
   const reason = Object.entries(stream.stats().dropped).find(([key, count]) => count > (before[key] ?? 0))?.[0]
   return reason ?? 'unknown'
 }

@@ -5,15 +5,15 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { accessSync, constants } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { freePort } from './ports.js'
+import { skipUnavailable } from './services.js'
 
 const root = join(import.meta.dirname, '..', '..')
 export const PROXY_INCLUDE = join(root, 'deploy', 'nginx', 'flc-proxy.conf')
-
-const servicesRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.REQUIRE_SERVICES === '1'
 
 function findNginx (): string | undefined {
   const candidates = [process.env.NGINX_PATH, '/usr/sbin/nginx', ...(process.env.PATH ?? '').split(':').map((dir) => join(dir, 'nginx'))]
@@ -21,14 +21,6 @@ function findNginx (): string | undefined {
     if (path === undefined || path === '') return false
     try { accessSync(path, constants.X_OK); return true } catch { return false }
   })
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface Nginx {
@@ -41,10 +33,7 @@ export interface Nginx {
 export async function startNginx (t: TestContext, upstreamPorts: number[]): Promise<Nginx | undefined> {
   const binary = findNginx()
   if (binary === undefined) {
-    const reason = 'nginx is not installed (Debian: apt-get install nginx-light; or set NGINX_PATH)'
-    if (servicesRequired) throw new Error(`${reason}; CI requires it`)
-    t.skip(reason)
-    return undefined
+    return skipUnavailable(t, 'nginx is not installed', 'Debian: apt-get install nginx-light; or set NGINX_PATH')
   }
   const prefix = await mkdtemp(join(tmpdir(), 'flc-nginx-'))
   t.after(() => rm(prefix, { recursive: true, force: true }))

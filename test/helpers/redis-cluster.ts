@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { TestContext } from 'node:test'
-import { freePort } from './nginx.js'
+import { freePort } from './ports.js'
+import { skipUnavailable } from './services.js'
 
 const run = promisify(execFile)
-const servicesRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.REQUIRE_SERVICES === '1'
 
 export interface ClusterNode {
   port: number
@@ -38,10 +38,7 @@ async function available (binary: string): Promise<boolean> {
 /** Starts the cluster; undefined when redis-server / redis-cli are missing (test skipped). */
 export async function startRedisCluster (t: TestContext, nodeTimeoutMs = 1000): Promise<TestCluster | undefined> {
   if (!await available('redis-server') || !await available('redis-cli')) {
-    const reason = 'redis-server and redis-cli are needed for the cluster tests (Debian: apt-get install redis-server)'
-    if (servicesRequired) throw new Error(`${reason}; CI requires them`)
-    t.skip(reason)
-    return undefined
+    return skipUnavailable(t, 'redis-server and redis-cli are needed for the cluster tests', 'Debian: apt-get install redis-server')
   }
   const dir = await mkdtemp(join(tmpdir(), 'flc-cluster-'))
   const nodes: ClusterNode[] = []

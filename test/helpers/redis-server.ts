@@ -2,21 +2,10 @@
 // no persistence), frozen (SIGSTOP) and thawed. Never the shared Redis on 6379.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import type { TestContext } from 'node:test'
 import { Redis } from 'ioredis'
-
-const servicesRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.REQUIRE_SERVICES === '1'
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
+import { freePort } from './ports.js'
+import { skipUnavailable } from './services.js'
 
 export class OwnRedis {
   private child: ChildProcess | null = null
@@ -28,9 +17,7 @@ export class OwnRedis {
   /** Starts one, or skips the test (fails under CI) when redis-server is not installed. */
   static async start (t: TestContext): Promise<OwnRedis | undefined> {
     if (spawnSync('redis-server', ['--version']).status !== 0) {
-      if (servicesRequired) throw new Error('redis-server is not installed; CI requires it for the fault tests')
-      t.skip('redis-server is not installed: install it to run the fault tests')
-      return undefined
+      return skipUnavailable(t, 'redis-server is not installed', 'install it to run the fault tests (Debian: apt-get install redis-server)')
     }
     const redis = new OwnRedis(await freePort())
     t.after(() => redis.kill())

@@ -11,13 +11,22 @@ import { Redis } from 'ioredis'
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
-const servicesRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.REQUIRE_SERVICES === '1'
+/** Under CI (CI=true or REQUIRE_SERVICES=1) a missing service or program fails the test instead of skipping it. */
+export const servicesRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.REQUIRE_SERVICES === '1'
+
+/**
+ * The one place a test gives up on something it needs (a service, a program such as nginx,
+ * redis-server or Chromium): skipped with the reason and how to get it, or, under CI, failed.
+ * Returns undefined so callers can `return skipUnavailable(…)`.
+ */
+export function skipUnavailable (t: TestContext, reason: string, remedy: string): undefined {
+  if (servicesRequired) throw new Error(`${reason}; CI requires it`)
+  t.skip(`${reason}: ${remedy}`)
+  return undefined
+}
 
 function unavailable (t: TestContext, what: string, error: unknown): undefined {
-  const reason = `${what} is not reachable (${(error as Error).message})`
-  if (servicesRequired) throw new Error(`${reason}; CI requires it`)
-  t.skip(`${reason}: start it to run this test`)
-  return undefined
+  return skipUnavailable(t, `${what} is not reachable (${(error as Error).message})`, 'start it to run this test')
 }
 
 function withDatabase (url: string, database: string): string {

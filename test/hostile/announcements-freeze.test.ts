@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { AnnouncementReader, addAnnouncement } from '../../src/live/announcements.js'
 import type { Change } from '../../src/components/define.js'
 import { OwnRedis } from '../helpers/redis-server.js'
-import { waitUntil } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 test('an announcement written while Redis was frozen is announced after the thaw, not after claimIdleMs', async (t) => {
   const redis = await OwnRedis.start(t)
@@ -32,15 +32,15 @@ test('an announcement written while Redis was frozen is announced after the thaw
   writer.on('error', () => {})
   t.after(() => writer.disconnect())
   await addAnnouncement(writer, 'app:', { tags: ['contacts'], id: 1 })
-  await waitUntil(() => seen.length === 1, 'the first announcement')
+  await waitFor(() => seen.length === 1, { what: 'the first announcement' })
 
   redis.freeze()
   // The writer's XADD waits in Redis's socket like the reader's reads.
   const during = addAnnouncement(writer, 'app:', { tags: ['contacts'], id: 2 })
-  await waitUntil(() => reader.stats().errors >= 3, 'reads timing out while Redis is frozen', 60_000)
+  await waitFor(() => reader.stats().errors >= 3, { what: 'reads timing out while Redis is frozen', timeoutMs: 60_000 })
   redis.thaw()
   await during
   await addAnnouncement(writer, 'app:', { tags: ['contacts'], id: 3 })
-  await waitUntil(() => seen.some((c) => c.id === 2) && seen.some((c) => c.id === 3), 'entries 2 and 3 (well before claimIdleMs)', 60_000)
+  await waitFor(() => seen.some((c) => c.id === 2) && seen.some((c) => c.id === 3), { what: 'entries 2 and 3 (well before claimIdleMs)', timeoutMs: 60_000 })
   assert.deepEqual(seen.map((c) => c.id), [1, 2, 3], 'each once, in order')
 })

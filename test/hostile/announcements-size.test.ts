@@ -8,7 +8,7 @@ import { Redis } from 'ioredis'
 import { AnnouncementReader, ANNOUNCEMENT_FIELD, ANNOUNCEMENT_MAX_BYTES, addAnnouncement, announcementsKey } from '../../src/live/announcements.js'
 import type { Change } from '../../src/components/define.js'
 import { redisPrefix, requireRedis, uniqueName } from '../helpers/services.js'
-import { waitUntil } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 test('oversized announcements are deleted in Redis unread, counted and logged; the others are announced', async (t) => {
   const url = await requireRedis(t)
@@ -38,7 +38,7 @@ test('oversized announcements are deleted in Redis unread, counted and logged; t
   await addAnnouncement(writer, prefix, { tags: ['contacts'], id: 2 })
   reader.start()
 
-  await waitUntil(() => seen.some((c) => c.id === 2), 'the announcement after the oversized ones')
+  await waitFor(() => seen.some((c) => c.id === 2), { what: 'the announcement after the oversized ones' })
   assert.deepEqual(seen.map((c) => c.id), [1, 2], 'only the two of a sane size')
   const stats = reader.stats()
   assert.equal(stats.oversized, 5)

@@ -8,7 +8,7 @@ import pg from 'pg'
 import { build } from '../helpers/build.js'
 import { createTestDatabase, POSTGRES_URL } from '../helpers/services.js'
 import { openPageStream } from '../helpers/components.js'
-import { waitUntil } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const CHANGES = 'broadcast.contact_changes'
 
@@ -33,7 +33,7 @@ test('an update announced while the database is down is not sent as a deletion',
   await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
 
   app.broadcasts.announce(['contacts', `contact:${contact.id}`], { kind: 'update', id: contact.id })
-  await waitUntil(() => Object.values(changes.stats().dropped).reduce((a, b) => a + b, 0) === 1, 'the failed render to be counted', 60_000)
+  await waitFor(() => Object.values(changes.stats().dropped).reduce((a, b) => a + b, 0) === 1, { what: 'the failed render to be counted', timeoutMs: 60_000 })
   assert.deepEqual(page.data(CHANGES), [], 'nothing is sent while the row cannot be read')
 
   await admin.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`)

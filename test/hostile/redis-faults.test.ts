@@ -7,7 +7,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { OwnRedis } from '../helpers/redis-server.js'
-import { startLiveApp, waitUntil } from '../live/helpers/app.js'
+import { startLiveApp } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 import { DependencyUnavailableError } from '../../src/util/dependency-error.js'
 
 const COMMAND_TIMEOUT_MS = 500
@@ -54,7 +55,7 @@ test('Redis killed and restarted empty: 0 lost, 0 duplicated, failed publishes n
 
   const expected = [...Array.from({ length: 20 }, (_, i) => `<p>before ${i}</p>`), '<p>recovered</p>', ...Array.from({ length: 20 }, (_, i) => `<p>after ${i}</p>`)]
   assert.deepEqual(client.data(), expected, '0 lost, 0 duplicated, in order')
-  await waitUntil(() => app.broker.stats().historyLosses === 1, 'the broker noticed the lost history')
+  await waitFor(() => app.broker.stats().historyLosses === 1, { what: 'the broker noticed the lost history' })
 
   // Give a late offline queue every chance to show up: nothing refused may ever arrive.
   await channel.publish('<p>sentinel</p>')
@@ -124,6 +125,6 @@ test('a recovery that fails after a restart is retried from where the process wa
   await redis.kill()
   await redis.restart()
   await client.waitFor((c) => c.data().includes('<p>during recovery</p>'), 'the message published during the failed recovery')
-  await waitUntil(() => app.broker.stats().historyLosses === 1, 'the retried recovery noticing the lost history')
+  await waitFor(() => app.broker.stats().historyLosses === 1, { what: 'the retried recovery noticing the lost history' })
   assert.equal(failures >= 2, true, 'the recovery was retried')
 })

@@ -5,7 +5,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { CHANNEL, liveEnv, startLiveApp, waitUntil } from '../live/helpers/app.js'
+import { CHANNEL, liveEnv, startLiveApp } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 import { MAX_PAYLOAD_BYTES } from '../../src/live/broker.js'
 
 /** Envelopes nobody but our publish script may write: every one of these must be dropped. */
@@ -45,7 +46,7 @@ test('malformed envelopes are dropped and counted; the process lives and deliver
   await channel.publish('<p>one</p>')
   await client.waitForEvents(1)
   for (const envelope of BAD_ENVELOPES) await redis.publish(`${prefix}live:envelope:${CHANNEL}`, envelope)
-  await waitUntil(() => app.broker.stats().rejectedInput >= BAD_ENVELOPES.length, 'every bad envelope counted')
+  await waitFor(() => app.broker.stats().rejectedInput >= BAD_ENVELOPES.length, { what: 'every bad envelope counted' })
   await channel.publish('<p>two</p>')
   await client.waitForEvents(2)
   assert.deepEqual(client.data(), ['<p>one</p>', '<p>two</p>'])
@@ -67,7 +68,7 @@ test('a forged id ahead of the clock is checked against the stream and cannot st
   for (const id of ['18446744073709551615-0', '18446744073709551615-18446744073709551615', `${Date.now() + 3_600_000}-0`]) {
     await redis.publish(`${prefix}live:envelope:${CHANNEL}`, `${id}\n<p>forged ${id}</p>`)
   }
-  await waitUntil(() => app.broker.stats().forgedIds === 3, 'forged ids detected')
+  await waitFor(() => app.broker.stats().forgedIds === 3, { what: 'forged ids detected' })
   const after = await channel.publish('<p>after</p>')
   await client.waitForEvents(2)
   assert.deepEqual(client.data(), ['<p>before</p>', '<p>after</p>'])
@@ -91,7 +92,7 @@ test('raw messages of any shape are stored and rendered by the channel, or refus
     'drop this one'
   ]
   for (const message of raw) await redis.publish(prefix + CHANNEL, message)
-  await waitUntil(() => app.broker.stats().rawIngested + app.broker.stats().rejectedTooLarge >= raw.length - 1, 'raw messages handled')
+  await waitFor(() => app.broker.stats().rawIngested + app.broker.stats().rejectedTooLarge >= raw.length - 1, { what: 'raw messages handled' })
   await channel.publish('<p>sentinel</p>')
   await client.waitFor((c) => c.data().includes('<p>sentinel</p>'), 'sentinel')
   assert.equal(app.broker.stats().rejectedTooLarge, 1)

@@ -8,7 +8,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { liveEnv, redisConnections, startLiveApp, waitUntil } from '../live/helpers/app.js'
+import { liveEnv, redisConnections, startLiveApp } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 for (const failFirstRead of [false, true]) {
   test(`messages published during a subscriber outage ${failFirstRead ? 'are lost when the first recovery read fails' : 'are delivered (control: recovery read succeeds)'}`, async (t) => {
@@ -52,7 +53,7 @@ for (const failFirstRead of [false, true]) {
     assert.ok(sub !== undefined)
     await probe.client('KILL', 'ID', sub.id)
 
-    await waitUntil(() => reads >= (failFirstRead ? 2 : 1) && broker.stats().resubscriptions >= 1, 'the (retried) recovery')
+    await waitFor(() => reads >= (failFirstRead ? 2 : 1) && broker.stats().resubscriptions >= 1, { what: 'the (retried) recovery' })
     const sentinel = await channel.publish('<p>sentinel</p>')
     await client.waitFor((c) => c.lastEventId === sentinel, 'the sentinel')
     t.diagnostic(`client got: ${JSON.stringify(client.data())}`)

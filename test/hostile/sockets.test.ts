@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/services.js'
 import type { AppConfig } from '../../src/config.js'
-import { waitUntil } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const METRICS = 'metrics-token-0123456789'
 
@@ -60,7 +60,7 @@ test('idle sockets from two addresses are capped per address when accepted; /hea
     for (let i = 0; i < 60; i++) held.push(await hold(t, port, address))
   }
   // The kernel completes every connect; the process keeps only what each address may hold.
-  await waitUntil(() => held.filter((s) => s.isClosed()).length === 80, 'the sockets over the per-address cap closed')
+  await waitFor(() => held.filter((s) => s.isClosed()).length === 80, { what: 'the sockets over the per-address cap closed' })
   const stats = app.connectionGuard.stats()
   assert.equal(stats.refusedPerClient, 80)
   assert.equal(stats.open, 40)
@@ -79,10 +79,10 @@ test('past CONNECTIONS_MAX new sockets are dropped and counted; they come back o
   const { app, port } = started
   const held: HeldSocket[] = []
   for (let i = 0; i < 15; i++) held.push(await hold(t, port, '127.0.0.2'))
-  await waitUntil(() => held.filter((s) => s.isClosed()).length === 5, 'the sockets past the process cap dropped')
+  await waitFor(() => held.filter((s) => s.isClosed()).length === 5, { what: 'the sockets past the process cap dropped' })
   assert.equal(app.connectionGuard.stats().refusedProcess, 5)
   for (const s of held) s.socket.destroy()
-  await waitUntil(() => app.connectionGuard.stats().open === 0, 'the held sockets gone')
+  await waitFor(() => app.connectionGuard.stats().open === 0, { what: 'the held sockets gone' })
   assert.equal(await health(port), 200)
 })
 
@@ -94,7 +94,7 @@ test('a trusted proxy (TRUST_PROXY) carries many clients: only the process cap a
   for (let i = 0; i < 12; i++) proxied.push(await hold(t, port, '127.0.0.2'))
   const other: HeldSocket[] = []
   for (let i = 0; i < 8; i++) other.push(await hold(t, port, '127.0.0.3'))
-  await waitUntil(() => other.filter((s) => s.isClosed()).length === 3, 'the untrusted address capped')
+  await waitFor(() => other.filter((s) => s.isClosed()).length === 3, { what: 'the untrusted address capped' })
   assert.equal(proxied.filter((s) => s.isClosed()).length, 0, 'no socket of the proxy closed')
   assert.equal(app.connectionGuard.stats().refusedPerClient, 3)
 })
@@ -105,7 +105,7 @@ async function exchange (t: TestContext, port: number, bytes: string): Promise<{
   let text = ''
   socket.on('data', (chunk: Buffer) => { text += chunk.toString() })
   socket.write(bytes)
-  await closed // the test's own bound (waitUntil-free): a socket kept open fails it by timeout
+  await closed // the test's own bound (no polling wait): a socket kept open fails it by timeout
   return { text }
 }
 
@@ -158,6 +158,6 @@ test('a socket that sends nothing, one that drips its headers and an idle keep-a
   // The stream outlived every timer above and keeps getting heartbeats.
   const pings = (): number => (streamText.match(/: ping/g) ?? []).length
   const before = pings()
-  await waitUntil(() => pings() > before + 2, 'more heartbeats on the open stream')
+  await waitFor(() => pings() > before + 2, { what: 'more heartbeats on the open stream' })
   assert.equal(stream.isClosed(), false)
 })

@@ -7,6 +7,7 @@ import { request, type IncomingMessage, type ClientRequest } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/services.js'
+import { waitFor } from '../helpers/wait.js'
 import type { AppConfig } from '../../src/config.js'
 import { defaultStreamsMax } from '../../src/util/open-files.js'
 
@@ -82,7 +83,7 @@ test('one address gets STREAMS_PER_CLIENT streams, the rest 429 at once; others 
   // A stream that ends gives its slot back.
   const first = held.shift()!
   first.req.destroy()
-  for (let i = 0; i < 200 && app.live.stats().limits.open > 20; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  await waitFor(() => app.live.stats().limits.open <= 20, { what: 'the ended stream to give its slot back' })
   const again = await open(base, '/notification/', '127.0.0.1')
   held.push(again)
   assert.equal(again.status, 200)

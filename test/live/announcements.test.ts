@@ -18,7 +18,8 @@ import { withTimeout } from '../../src/util/timeout.js'
 import { redisPrefix, requireRedis, uniqueName } from '../helpers/services.js'
 import { OwnRedis } from '../helpers/redis-server.js'
 import { startRedisCluster } from '../helpers/redis-cluster.js'
-import { redisConnections, waitUntil } from './helpers/app.js'
+import { redisConnections } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 interface Harness {
   reader: AnnouncementReader
@@ -73,13 +74,13 @@ test('an entry by tag is announced once; hostile entries are dropped, counted, a
     for (const [field, value] of hostile) await writer.xadd(key, '*', field, value)
   }
   await writer.xadd(key, 'MAXLEN', '~', 10000, '*', 'change', '{"tags":["contacts","contact:42"],"kind":"update","id":42}')
-  await waitUntil(() => reader.stats().received === 22, 'every entry read')
+  await waitFor(() => reader.stats().received === 22, { what: 'every entry read' })
   assert.deepEqual(seen, [{ tags: ['contacts', 'contact:42'], kind: 'update', id: 42 }])
   assert.equal(reader.stats().rejected, 21)
   assert.equal(reader.stats().announced, 1)
   assert.equal(warnings.length, 10, 'the first 10 bad entries of the minute are logged, the rest counted')
   // Everything was acknowledged: nothing is left for another instance to take over.
-  await waitUntil(async () => (await writer.xpending(key, ANNOUNCEMENTS_GROUP) as unknown[])[0] === 0, 'no pending entries')
+  await waitFor(async () => (await writer.xpending(key, ANNOUNCEMENTS_GROUP) as unknown[])[0] === 0, { what: 'no pending entries' })
   // The writers' helper checks the change as the reader will.
   await assert.rejects(addAnnouncement(writer, prefix, { tags: ['not a tag'] }), /not a valid change/)
 })
@@ -91,7 +92,7 @@ test('two instances share the group: each entry is announced by exactly one of t
   const instances = [await startReader(t, url, prefix, { batchSize: 10 }), await startReader(t, url, prefix, { batchSize: 10 })]
   const writer = await redisClient(t, url)
   for (let id = 1; id <= 300; id++) await addAnnouncement(writer, prefix, { tags: ['contacts'], kind: 'create', id })
-  await waitUntil(() => instances.reduce((n, i) => n + i.seen.length, 0) >= 300, '300 announcements')
+  await waitFor(() => instances.reduce((n, i) => n + i.seen.length, 0) >= 300, { what: '300 announcements' })
   const ids = instances.flatMap((i) => i.seen.map((c) => c.id))
   assert.equal(ids.length, 300)
   assert.equal(new Set(ids).size, 300, 'none announced twice')
@@ -109,14 +110,14 @@ test('entries a dead instance read but never acknowledged are taken over, and it
   // An instance reads them and dies before acknowledging.
   await writer.xreadgroup('GROUP', ANNOUNCEMENTS_GROUP, 'dead-instance', 'COUNT', 10, 'STREAMS', key, '>')
   const { reader, seen, consumer } = await startReader(t, url, prefix, { claimIdleMs: 100, staleConsumerMs: 0 })
-  await waitUntil(() => seen.length === 3, 'the dead instance\'s entries taken over')
+  await waitFor(() => seen.length === 3, { what: 'the dead instance\'s entries taken over' })
   assert.deepEqual(seen.map((c) => c.id), [1, 2, 3])
   assert.equal(reader.stats().claimed, 3)
-  await waitUntil(async () => {
+  await waitFor(async () => {
     const consumers = await writer.xinfo('CONSUMERS', key, ANNOUNCEMENTS_GROUP) as unknown[][]
     const names = consumers.map((fields) => fields[fields.indexOf('name') + 1])
     return !names.includes('dead-instance') && names.includes(consumer)
-  }, 'the dead consumer removed, the live one kept')
+  }, { what: 'the dead consumer removed, the live one kept' })
 })
 
 test('close ends the pause between polls at once', async (t) => {
@@ -125,10 +126,10 @@ test('close ends the pause between polls at once', async (t) => {
   const prefix = redisPrefix(t, url, 'flc_announce')
   const probe = await redisClient(t, url)
   const { reader, connectionName } = await startReader(t, url, prefix, { pollMs: 60_000 })
-  await waitUntil(async () => (await probe.client('LIST') as string).split('\n').some((line) => line.includes(`name=${connectionName}:announce`) && /cmd=(evalsha|eval)\b/.test(line)), 'a first read')
+  await waitFor(async () => (await probe.client('LIST') as string).split('\n').some((line) => line.includes(`name=${connectionName}:announce`) && /cmd=(evalsha|eval)\b/.test(line)), { what: 'a first read' })
   // Bounded far below the 60 s pause: close must not wait for it.
   await withTimeout(reader.close(), 5000, 'closing the reader')
-  await waitUntil(async () => (await redisConnections(probe, connectionName)).length === 0, 'the connection gone')
+  await waitFor(async () => (await redisConnections(probe, connectionName)).length === 0, { what: 'the connection gone' })
 
   assert.equal(reader.stats().errors, 0)
 })
@@ -141,14 +142,14 @@ test('the reader survives a Redis restart that lost the stream and the group', a
   writer.on('error', () => {})
   t.after(() => writer.disconnect())
   await addAnnouncement(writer, 'flc:', { tags: ['contacts'], id: 1 })
-  await waitUntil(() => seen.length === 1, 'the first announcement')
+  await waitFor(() => seen.length === 1, { what: 'the first announcement' })
   await redis.kill()
   await redis.restart()
   const back = performance.now()
   // The writer retries until Redis answers again (its own reconnect), then the reader must find
   // that the group is gone, create it again and read what was added meanwhile.
-  await waitUntil(async () => await addAnnouncement(writer, 'flc:', { tags: ['contacts'], id: 2 }).then(() => true, () => false), 'Redis back')
-  await waitUntil(() => seen.some((c) => c.id === 2), 'an announcement after the restart', 30_000)
+  await waitFor(async () => await addAnnouncement(writer, 'flc:', { tags: ['contacts'], id: 2 }).then(() => true, () => false), { what: 'Redis back' })
+  await waitFor(() => seen.some((c) => c.id === 2), { what: 'an announcement after the restart', timeoutMs: 30_000 })
   t.diagnostic(`announced ${Math.round(performance.now() - back)} ms after Redis came back (reconnect, group created again, read)`)
   assert.ok(reader.stats().errors >= 1)
   assert.ok(reader.stats().groupsCreated >= 1)
@@ -161,7 +162,7 @@ test('Redis Cluster: the same command, one key on one shard; each entry announce
   const writer = new Cluster(cluster.urls.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })))
   t.after(() => writer.disconnect())
   for (let id = 1; id <= 50; id++) await addAnnouncement(writer, 'app:', { tags: ['contacts'], kind: 'update', id })
-  await waitUntil(() => instances.reduce((n, i) => n + i.seen.length, 0) >= 50, '50 announcements')
+  await waitFor(() => instances.reduce((n, i) => n + i.seen.length, 0) >= 50, { what: '50 announcements' })
   const ids = instances.flatMap((i) => i.seen.map((c) => c.id))
   assert.equal(new Set(ids).size, 50)
   assert.equal(ids.length, 50)
@@ -218,11 +219,11 @@ test('an entry handed out 5 times and never acknowledged is given up (acknowledg
   })
   t.after(() => reader.close())
   reader.start()
-  await waitUntil(() => reader.stats().rejected === 1, 'the undeliverable entry given up')
+  await waitFor(() => reader.stats().rejected === 1, { what: 'the undeliverable entry given up' })
   assert.deepEqual(seen, [])
   // The others go on.
   await addAnnouncement(writer, prefix, { tags: ['contacts'], id: 7 })
-  await waitUntil(() => seen.length === 1, 'the next announcement')
+  await waitFor(() => seen.length === 1, { what: 'the next announcement' })
   const summary = await writer.xpending(key, ANNOUNCEMENTS_GROUP) as [number, ...unknown[]]
   assert.equal(summary[0], 0, 'nothing pending')
 })

@@ -6,7 +6,8 @@ import { MemoryBroker } from '../../src/live/memory-broker.js'
 import { RedisBroker } from '../../src/live/redis-broker.js'
 import { ORIGIN_ID } from '../../src/live/ids.js'
 import { HISTORY_IDLE_TTL_MS } from '../../src/live/redis-store.js'
-import { liveEnv, waitUntil, type BrokerKind } from './helpers/app.js'
+import { liveEnv, type BrokerKind } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const silent = { debug () {}, info () {}, warn () {}, error () {} }
 
@@ -31,7 +32,7 @@ for (const kind of ['memory', 'redis'] as const) {
       const ids: string[] = []
       for (let i = 0; i < 20; i++) ids.push(await broker.publish('orders', `p${i}`))
       for (let i = 1; i < ids.length; i++) assert.ok(broker.compareIds(ids[i - 1]!, ids[i]!) < 0)
-      await waitUntil(() => received.length === 20, '20 deliveries')
+      await waitFor(() => received.length === 20, { what: '20 deliveries' })
       assert.deepEqual(received, ids.map((id, i) => ({ id, payload: `p${i}` })))
       assert.equal(await broker.lastId('orders'), ids.at(-1))
       assert.equal(broker.stats().handlers, 1)
@@ -41,7 +42,7 @@ for (const kind of ['memory', 'redis'] as const) {
       const probe: BrokerMessage[] = []
       const un2 = await broker.subscribe('orders', (m) => probe.push(m))
       const last = await broker.publish('orders', 'probe')
-      await waitUntil(() => probe.length === 1, 'probe delivery')
+      await waitFor(() => probe.length === 1, { what: 'probe delivery' })
       assert.equal(received.length, 20, 'nothing delivered after unsubscribe')
       assert.equal(probe[0]!.id, last)
       await un2()
@@ -117,7 +118,7 @@ for (const kind of ['memory', 'redis'] as const) {
       await broker.subscribe('c', (m) => got.push(m.payload))
       await broker.publish('c', 'one')
       await broker.publish('c', 'two')
-      await waitUntil(() => got.length === 2, 'two deliveries')
+      await waitFor(() => got.length === 2, { what: 'two deliveries' })
       assert.deepEqual(got, ['one', 'two'])
     })
   })

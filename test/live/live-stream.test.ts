@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { connect as netConnect } from 'node:net'
 import { Redis } from 'ioredis'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { EVENT, liveEnv, redisConnections, startLiveApp, waitUntil } from './helpers/app.js'
+import { EVENT, liveEnv, redisConnections, startLiveApp } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 function range (n: number, from = 0): number[] {
   return Array.from({ length: n }, (_, i) => i + from)
@@ -46,7 +47,7 @@ for (const kind of ['memory', 'redis'] as const) {
         await first.waitForEvents(1)
         assert.equal(first.lastEventId, id0)
         first.close()
-        await waitUntil(() => channel.stats().clients === 0, 'first client gone')
+        await waitFor(() => channel.stats().clients === 0, { what: 'first client gone' })
 
         const missed = []
         for (const i of range(5, 1)) missed.push(await channel.publish(`m${i}`))
@@ -172,7 +173,7 @@ for (const kind of ['memory', 'redis'] as const) {
       for (const client of clients) await client.waitFor((c) => c.comments.filter((x) => x === 'ping').length >= 2, 'two pings')
       assert.equal(app.live.stats().heartbeat, true)
       for (const client of clients) client.close()
-      await waitUntil(() => app.live.stats().clients === 0, 'clients gone')
+      await waitFor(() => app.live.stats().clients === 0, { what: 'clients gone' })
       assert.equal(app.live.stats().heartbeat, false)
     })
 
@@ -187,7 +188,7 @@ for (const kind of ['memory', 'redis'] as const) {
       t.after(() => slow.destroy())
       slow.write('GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n')
       slow.pause() // never reads: kernel buffers fill up, then the server-side queue
-      await waitUntil(() => channel.stats().clients === 2, 'two clients')
+      await waitFor(() => channel.stats().clients === 2, { what: 'two clients' })
 
       const filler = 'x'.repeat(60 * 1024)
       let sent = 0
@@ -246,10 +247,10 @@ for (const kind of ['memory', 'redis'] as const) {
       const { app, url, channel } = await startLiveApp(t, env)
       const id = await channel.publish('x')
       const clients = await Promise.all(range(10).map((i) => SseTestClient.connect(url, i % 2 === 0 ? { 'Last-Event-ID': id } : {})))
-      await waitUntil(() => channel.stats().clients === 10, 'ten clients')
+      await waitFor(() => channel.stats().clients === 10, { what: 'ten clients' })
       assert.equal(app.broker.stats().handlers, 1)
       for (const client of clients) client.close()
-      await waitUntil(() => app.live.stats().clients === 0 && channel.stats().clients === 0, 'all gone')
+      await waitFor(() => app.live.stats().clients === 0 && channel.stats().clients === 0, { what: 'all gone' })
       assert.equal(app.live.stats().heartbeat, false)
       assert.deepEqual({ channels: app.broker.stats().channels, handlers: app.broker.stats().handlers }, { channels: 1, handlers: 1 })
       assert.equal(app.server.listenerCount('request'), 1)
@@ -274,7 +275,7 @@ for (const kind of ['memory', 'redis'] as const) {
       if (kind === 'redis') {
         const probe = new Redis(env.REDIS_URL!)
         t.after(() => probe.disconnect())
-        await waitUntil(async () => (await redisConnections(probe, connectionName)).length === 0, 'connections closed')
+        await waitFor(async () => (await redisConnections(probe, connectionName)).length === 0, { what: 'connections closed' })
       }
     })
   })

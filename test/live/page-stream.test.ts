@@ -3,7 +3,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { liveEnv, waitUntil } from './helpers/app.js'
+import { liveEnv } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 import { startPageApp } from './helpers/page-app.js'
 import { loadSecretKeys } from '../../src/security/keys.js'
 import { signPageToken } from '../../src/live/page-token.js'
@@ -44,7 +45,7 @@ for (const kind of ['memory', 'redis'] as const) {
       await first.waitForEvents(2)
       const cursor = first.lastEventId
       first.close()
-      await waitUntil(() => app.livePages.streams.stats().connections === 0, 'first page gone')
+      await waitFor(() => app.livePages.streams.stats().connections === 0, { what: 'first page gone' })
 
       for (let i = 1; i <= 5; i++) { await alpha.publish(`a${i}`); await beta.publish(`b${i}`) }
       for (const via of ['header', 'query'] as const) {
@@ -201,7 +202,7 @@ describe('page stream tokens', () => {
     assert.equal(stranger.status, 403)
     await stranger.text()
     client.close()
-    await waitUntil(() => app.livePages.streams.activeKeys('priv').length === 0, 'family channel dropped with its last page')
+    await waitFor(() => app.livePages.streams.activeKeys('priv').length === 0, { what: 'family channel dropped with its last page' })
   })
 })
 

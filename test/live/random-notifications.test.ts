@@ -6,7 +6,8 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { RedisBroker } from '../../src/live/redis-broker.js'
 import type { BrokerMessage } from '../../src/live/broker.js'
-import { liveEnv, waitUntil } from './helpers/app.js'
+import { liveEnv } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const silent = { debug () {}, info () {}, warn () {}, error () {} }
@@ -34,14 +35,14 @@ test('publishes notifications with history ids through the broker path, stops cl
 
   const { child, output, exited } = runCli({ ...env, NOTIFY_INTERVAL_MS: '50' })
   t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  await waitUntil(() => (output.stdout.match(/^Published /gm) ?? []).length >= 2, 'two published lines', 30_000)
+  await waitFor(() => (output.stdout.match(/^Published /gm) ?? []).length >= 2, { what: 'two published lines', timeoutMs: 30_000 })
   child.kill('SIGTERM')
   const [code] = await exited
   assert.equal(code, 0, output.stderr)
   assert.match(output.stdout, /SIGTERM: stopped notification publisher/)
 
   const printed = [...output.stdout.matchAll(/^Published (\S+): (.*)$/gm)].map((m) => ({ id: m[1]!, payload: m[2]! }))
-  await waitUntil(() => received.length >= printed.length, 'deliveries')
+  await waitFor(() => received.length >= printed.length, { what: 'deliveries' })
   assert.deepEqual(received.slice(0, printed.length), printed)
   const notification = JSON.parse(printed[0]!.payload)
   assert.deepEqual(Object.keys(notification).sort(), ['color', 'id', 'message', 'timestamp', 'title'])

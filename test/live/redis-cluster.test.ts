@@ -8,18 +8,9 @@ import { RedisBroker } from '../../src/live/redis-broker.js'
 import { channelKeys } from '../../src/live/redis-store.js'
 import type { BrokerMessage, LiveLogger } from '../../src/live/broker.js'
 import { masterOf, startRedisCluster } from '../helpers/redis-cluster.js'
+import { sleep, waitFor } from '../helpers/wait.js'
 
 const quiet: LiveLogger = { debug () {}, info () {}, warn () {}, error () {} }
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until (check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(100)
-  }
-}
-
 test('Redis Cluster: one shard per channel, sharded delivery to every process, raw PUBLISH stored once', async (t) => {
   const cluster = await startRedisCluster(t)
   if (cluster === undefined) return
@@ -40,7 +31,7 @@ test('Redis Cluster: one shard per channel, sharded delivery to every process, r
     }
     const ids = [await a.publish('news', 'n1'), await b.publish('sport', 's1'), await a.publish('weather', 'w1')]
     await raw.publish('app:news', 'raw-n2') // the seed's publisher: a plain PUBLISH on the channel
-    await until(() => receivedA.length === 4 && receivedB.length === 4, 'every message in both processes', 15_000)
+    await waitFor(() => receivedA.length === 4 && receivedB.length === 4, { what: 'every message in both processes', timeoutMs: 15_000, intervalMs: 100 })
     assert.deepEqual(receivedA.map((m) => m.payload).sort(), ['n1', 'raw-n2', 's1', 'w1'])
     assert.deepEqual(receivedB.map((m) => m.payload).sort(), ['n1', 'raw-n2', 's1', 'w1'])
     assert.ok(ids.every((id) => receivedA.some((m) => m.id === id)))
@@ -85,13 +76,13 @@ test('Redis Cluster: a master fails over during traffic; delivery resumes, nothi
     const killedAt = performance.now()
     node.process.kill('SIGKILL')
     // A replica takes over the slot (cluster-node-timeout 1 s plus the election).
-    await until(async () => {
+    await waitFor(async () => {
       try { return await masterOf(cluster, channelKeys('app:', channel, true).history) !== master } catch { return false }
-    }, 'a replica to be promoted', 60_000)
+    }, { what: 'a replica to be promoted', timeoutMs: 60_000, intervalMs: 100 })
     const promotedMs = performance.now() - killedAt
     // Delivery must resume: messages published from now on reach both processes.
     const resumeFrom = sequence + 1
-    await until(() => received.every((r) => r.has(resumeFrom + 25)), 'delivery to resume after the failover', 60_000).catch((error: Error) => {
+    await waitFor(() => received.every((r) => r.has(resumeFrom + 25)), { what: 'delivery to resume after the failover', timeoutMs: 60_000, intervalMs: 100 }).catch((error: Error) => {
       throw new Error(`${error.message}: received ${received.map((r) => r.size).join(' and ')} of ${sequence} published, ${acknowledged.size} acknowledged, ${refused} refused; missing after ${resumeFrom}: ${received.map((r) => [...acknowledged].filter((n) => n >= resumeFrom && !r.has(n)).slice(0, 10).join(',')).join(' / ')}`)
     })
     const resumedMs = performance.now() - killedAt

@@ -4,7 +4,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { CHANNEL, EVENT, liveEnv, redisConnections, startLiveApp, waitUntil } from './helpers/app.js'
+import { CHANNEL, EVENT, liveEnv, redisConnections, startLiveApp } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 test('200 SSE clients share exactly 2 Redis connections of this process', async (t) => {
   const env = await liveEnv(t, 'redis')
@@ -14,7 +15,7 @@ test('200 SSE clients share exactly 2 Redis connections of this process', async 
   t.after(() => probe.disconnect())
   const clients = await Promise.all(Array.from({ length: 200 }, () => SseTestClient.connect(url)))
   t.after(() => { for (const client of clients) client.close() })
-  await waitUntil(() => channel.stats().clients === 200, '200 clients')
+  await waitFor(() => channel.stats().clients === 200, { what: '200 clients' })
   const connections = await redisConnections(probe, connectionName)
   assert.deepEqual(connections.map((c) => c.name).sort(), [`${connectionName}:cmd`, `${connectionName}:sub`])
 
@@ -45,7 +46,7 @@ test('a raw PUBLISH reaches every client of two apps exactly once and is stored 
   for (const client of clients) await client.waitForEvents(10)
 
   const brokers = apps.map(({ app }) => app.broker)
-  await waitUntil(() => brokers.reduce((n, b) => n + b.stats().rawIngested + b.stats().rawDuplicates, 0) === 20, 'both apps handled every raw message')
+  await waitFor(() => brokers.reduce((n, b) => n + b.stats().rawIngested + b.stats().rawDuplicates, 0) === 20, { what: 'both apps handled every raw message' })
   assert.equal(brokers.reduce((n, b) => n + b.stats().rawIngested, 0), 10)
   assert.equal(await publisher.xlen(`${env.CHANNEL_PREFIX}live:history:${CHANNEL}`), 10)
 
@@ -94,7 +95,7 @@ test('after the subscriber connection is killed: re-subscribed, nothing lost, no
   await probe.client('KILL', 'ID', subscriber.id)
   // Published while the subscriber is (most likely) still away: recovered from the stream.
   for (let i = 0; i < 3; i++) await channel.publish(`during ${i}`)
-  await waitUntil(() => app.broker.stats().resubscriptions >= 1, 'resubscription')
+  await waitFor(() => app.broker.stats().resubscriptions >= 1, { what: 'resubscription' })
   await channel.publish('after')
   await probe.publish(env.CHANNEL_PREFIX + CHANNEL, 'raw after') // the raw channel is back too
   await client.waitForEvents(6)
@@ -114,7 +115,7 @@ test('a server with no browser connected still stores raw PUBLISHes for later re
   t.after(() => publisher.disconnect())
   const raw = ['first while nobody watches', 'second while nobody watches']
   for (const message of raw) await publisher.publish(env.CHANNEL_PREFIX + CHANNEL, message)
-  await waitUntil(() => app.broker.stats().rawIngested === 2, 'the idle server stored both')
+  await waitFor(() => app.broker.stats().rawIngested === 2, { what: 'the idle server stored both' })
 
   const client = await SseTestClient.connect(url, { 'Last-Event-ID': before })
   t.after(() => client.close())

@@ -8,7 +8,7 @@ import { build } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/services.js'
 import { pageStream } from '../helpers/components.js'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { waitUntil } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const COUNT = 'broadcast.contact_count'
 const KEYS = 'restart-test-secret-key-0123456789abcdef'
@@ -35,7 +35,7 @@ test('after a restart (in-process broker) a returning page gets the current coun
   await sql.end()
   const after = await build(t, config)
   await after.listen({ port, host: '127.0.0.1' })
-  await waitUntil(async () => (await after.live.lastId(COUNT)) !== null, 'the start-up update of contact_count')
+  await waitFor(async () => (await after.live.lastId(COUNT)) !== null, { what: 'the start-up update of contact_count' })
   const back = await SseTestClient.connect(stream.url, { ...stream.headers, 'Last-Event-ID': cursor ?? '' })
   t.after(() => back.close())
   await back.waitFor((c) => c.data(COUNT).length > 0 || c.events.some((e) => e.event === 'reset' && e.data.includes(COUNT)), 'the count channel to answer')

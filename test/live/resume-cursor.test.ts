@@ -8,7 +8,7 @@ import { build } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/services.js'
 import { pageStream } from '../helpers/components.js'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { waitUntil } from './helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const COUNT = 'broadcast.contact_count'
 const ADDED = 'broadcast.new_contacts'
@@ -26,7 +26,7 @@ test('a cursor written while another channel is still resuming keeps that channe
   first.close()
   const countBefore = await app.live.lastId(COUNT)
   await app.contacts.create({ firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.com' })
-  await waitUntil(async () => (await app.live.lastId(COUNT)) !== countBefore, 'the new count to be published')
+  await waitFor(async () => (await app.live.lastId(COUNT)) !== countBefore, { what: 'the new count to be published' })
 
   // new_contacts' history read waits until the count's replay reached the page (a slow Redis).
   const broker = app.broker as unknown as { readAfter: (channel: string, id: string) => Promise<unknown> }

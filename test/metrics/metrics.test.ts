@@ -2,12 +2,12 @@
 // database and HTTP did, read from their stats() objects.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
+import { freePort } from '../helpers/ports.js'
 import { startServer } from '../helpers/server-process.js'
 import { SseTestClient } from '../helpers/sse-client.js'
-import { waitUntil } from '../live/helpers/app.js'
+import { waitFor } from '../helpers/wait.js'
 import { NOTIFICATION_CHANNEL, STREAM_PATH } from '../../components/notification/index.js'
 
 const TOKEN = 'metrics-token-for-tests-0123456789'
@@ -58,7 +58,7 @@ test('HTTP durations by route pattern, live deliveries, broker round trips and d
   await app.broker.publish(NOTIFICATION_CHANNEL, '{not json')
   await client.waitForEvents(1)
   // contact_count's start-up update (a count query) is rendered too: wait for it, not a clock.
-  await waitUntil(() => app.broadcasts.stats().renders === 2, 'both renders')
+  await waitFor(() => app.broadcasts.stats().renders === 2, { what: 'both renders' })
 
   const text = await scrape(app)
   const labels = `channel="${NOTIFICATION_CHANNEL}",event="notification"`
@@ -98,14 +98,6 @@ test('PostgreSQL pool use is reported', async (t) => {
   assert.ok((sample(text, 'flc_db_query_seconds_count{kind="postgres"}') ?? 0) >= 1)
 })
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 test('METRICS_PORT serves /metrics without a token on its own port, and nothing else there', async (t) => {
   const metricsPort = await freePort()
   const server = await startServer(t, { DATA_DIR: 'memory://', METRICS_PORT: String(metricsPort) })
@@ -115,5 +107,5 @@ test('METRICS_PORT serves /metrics without a token on its own port, and nothing 
   assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/`)).status, 404)
   assert.equal((await fetch(new URL('/metrics', server.url))).status, 401, 'the public port still wants the token')
   server.child.kill('SIGTERM')
-  assert.equal(await server.exited, 0, server.output())
+  assert.equal((await server.exited).code, 0, server.logs())
 })

@@ -8,7 +8,7 @@ test('development logs are readable lines (pino-pretty), not JSON', async (t) =>
   const server = await startServer(t, { NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: 'memory://' })
   server.child.kill('SIGTERM')
   await server.exited
-  const output = server.output()
+  const output = server.logs()
   assert.match(output, /^\[[\d:.]+\] INFO: Fastify Live Components is ready$/m)
   assert.ok(!output.split('\n').some((line) => line.startsWith('{')), output)
 })
@@ -17,8 +17,8 @@ test('production logs are one JSON object per line', async (t) => {
   const server = await startServer(t, { NODE_ENV: 'production', LOG_LEVEL: 'info', DATA_DIR: 'memory://', SECRET_KEYS: 'production-logs-secret-0123456789abcdefgh' })
   server.child.kill('SIGTERM')
   await server.exited
-  const logLines = server.output().split('\n').filter((line) => line.startsWith('{'))
-  assert.ok(logLines.length >= 3, server.output())
+  const logLines = server.logs().split('\n').filter((line) => line.startsWith('{'))
+  assert.ok(logLines.length >= 3, server.logs())
   const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg)
   assert.ok(messages.includes('Fastify Live Components is ready'))
   assert.ok(messages.includes('shut down cleanly'))

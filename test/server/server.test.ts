@@ -34,7 +34,7 @@ test('embedded defaults: creates, migrates and seeds the data folder, serves the
   t.after(() => stream.close())
   assert.equal(stream.status, 200)
   server.child.kill('SIGTERM')
-  assert.equal(await server.exited, 0, server.output())
+  assert.equal((await server.exited).code, 0, server.logs())
   await stream.waitFor((c) => c.ended, 'the stream ended')
 
   // Restart on the same folder: no second seed, no second migration.
@@ -43,7 +43,7 @@ test('embedded defaults: creates, migrates and seeds the data folder, serves the
   assert.equal(count.status, 200)
   assert.equal((await fetch(new URL('/contacts/35', again.url))).status, 404)
   again.child.kill('SIGTERM')
-  assert.equal(await again.exited, 0, again.output())
+  assert.equal((await again.exited).code, 0, again.logs())
 })
 
 test('an unreachable database stops start-up with a message naming it, password hidden', async () => {

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { PageWatch } from './page-watch.js'
-import type { ServerProcess } from './server-process.js'
+import type { ServerProcess } from '../../helpers/server-process.js'
 
 export const ARTIFACTS_DIR = join(import.meta.dirname, '..', 'artifacts')
 

@@ -8,8 +8,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-
-const servicesRequired = process.env.CI === 'true' || process.env.CI === '1' || process.env.REQUIRE_SERVICES === '1'
+import { skipUnavailable } from '../../helpers/services.js'
 
 /** Where Chromium is looked for: CHROMIUM_PATH (set by .ci/run) first, then Debian's paths. */
 export const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']
@@ -43,10 +42,7 @@ export function findChromium (): string | undefined {
 export function requireChromium (t: TestContext): string | undefined {
   const path = findChromium()
   if (path !== undefined) return path
-  const reason = `Chromium is not installed (looked at ${CHROMIUM_CANDIDATES.join(', ')})`
-  if (servicesRequired) throw new Error(`${reason}; CI requires it (.ci/run installs it with apt)`)
-  t.skip(`${reason}: apt-get install chromium, or set CHROMIUM_PATH`)
-  return undefined
+  return skipUnavailable(t, `Chromium is not installed (looked at ${CHROMIUM_CANDIDATES.join(', ')})`, 'apt-get install chromium, or set CHROMIUM_PATH (.ci/run installs it with apt)')
 }
 
 export interface BrowserSession {

@@ -1,6 +1,7 @@
 // Node-side readers for in-page-probe.js (window.__flcProbe). The browser code lives in that
 // plain script, so these pass expressions as strings: the project compiles without DOM types.
 import type { Page } from 'playwright-core'
+import { waitFor } from '../../helpers/wait.js'
 
 export interface ArrivedNotification {
   title: string
@@ -61,11 +62,8 @@ export async function waitInPage (page: Page, condition: string, timeoutMs: numb
     // Polled from here with page.evaluate (DevTools evaluation, outside the page's CSP), not
     // page.waitForFunction: that one evaluates a string inside the page, which the page's strict
     // Content-Security-Policy (no 'unsafe-eval') rightly refuses.
-    const deadline = Date.now() + timeoutMs
-    while (await page.evaluate(`(() => { const probe = window.__flcProbe; return Boolean(${condition}) })()`) !== true) {
-      if (Date.now() > deadline) throw new Error('timed out')
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    const holds = async () => await page.evaluate(`(() => { const probe = window.__flcProbe; return Boolean(${condition}) })()`) === true
+    await waitFor(holds, { what, timeoutMs, intervalMs: 20 })
   } catch (error) {
     const state = await page.evaluate('({ stream: window.__flcProbe.stream(), arrived: window.__flcProbe.arrived().map((n) => n.title), rows: window.__flcProbe.rows().length })')
       .catch((e: Error) => `unreadable: ${e.message}`)

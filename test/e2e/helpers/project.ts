@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import pg from 'pg'
 import { projectRoot } from '../../../src/paths.js'
-import { serverEnv } from './server-process.js'
+import { serverEnv } from '../../helpers/server-process.js'
 
 interface RunResult {
   code: number | null

@@ -62,15 +62,6 @@ export async function startLiveApp (t: TestContext, env: Record<string, string>,
   return { app, channel, url: `http://127.0.0.1:${address.port}/stream`, prefix: config.CHANNEL_PREFIX, connectionName }
 }
 
-/** Polls check() every 10 ms until it holds; fails after timeoutMs (a safety net, not a speed assertion). */
-export async function waitUntil (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 /** Connections of this app in CLIENT LIST (names "<connectionName>:cmd" and ":sub"). */
 export async function redisConnections (redis: Redis, connectionName: string): Promise<Array<{ id: string, name: string }>> {
   const list = await redis.client('LIST') as string
