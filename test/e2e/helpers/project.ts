@@ -2,6 +2,7 @@
 // and seed contacts (`npm run db:seed -- --count N`). Both run as child processes, like the
 // README's commands; their output is part of the error when they fail.
 import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { projectRoot } from '../../../src/paths.js'
@@ -26,8 +27,12 @@ async function run (args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): 
   return { code, output }
 }
 
-/** `npm run build` (tsc → dist/), so the server under test is the current source. */
+/**
+ * `npm run build` (tsc → dist/), so the server under test is the current source. dist/ is emptied
+ * first, as npm's prebuild does: a component folder deleted from the source must not linger there.
+ */
 export async function buildProject (): Promise<void> {
+  rmSync(join(projectRoot, 'dist'), { recursive: true, force: true })
   const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc')
   const { code, output } = await run([tsc, '-p', 'tsconfig.build.json'], serverEnv({}), 120_000)
   if (code !== 0) throw new Error(`npm run build failed (exit ${code}):\n${output}`)
