@@ -21,6 +21,7 @@ import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
 import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
 import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
 import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
+import { PageFrames } from './page-frames.js'
 
 export interface LiveChannelOptions {
   /** Broker channel (CHANNEL_PREFIX is added by the broker), e.g. "notifications_channel". */
@@ -116,7 +117,8 @@ class ChannelClient {
  * among others): gets each message's encoded frame (null: render rejected it) in id order.
  */
 export interface ChannelMember {
-  deliver (id: string, frame: Buffer | null): void
+  /** memo: shared by every member of one dispatch (page streams build each frame once per cursor). */
+  deliver (id: string, frame: Buffer | null, memo?: PageFrames): void
 }
 
 function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
@@ -478,7 +480,9 @@ export class LiveChannelHub implements LiveChannel {
         this.counters.delivered++
       }
     }
-    for (const member of this.members) member.deliver(id, frame)
+    if (this.members.size === 0) return
+    const memo = new PageFrames()
+    for (const member of this.members) member.deliver(id, frame, memo)
   }
 
   /** Writes a frame unless this client already has that id; true when written. */
