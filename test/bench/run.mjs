@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- <scenario>...] [--quick] [options]`: the benchmark suite.
-// Scenarios: fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts (default: all, in that order).
+// Scenarios: fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts, pagestream (default: all, in that order).
 // Each measures the product ("ours") against its baselines in the same run, with the server
 // pinned to core 0 and the load client to core 1, then prints tables and writes
 // test/bench/results/latest.json and latest.md.
@@ -39,10 +39,11 @@ import { scale } from './scenarios/scale.mjs'
 import { channels } from './scenarios/channels.mjs'
 import { tabs } from './scenarios/tabs.mjs'
 import { broadcasts } from './scenarios/broadcasts.mjs'
+import { pagestream } from './scenarios/pagestream.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const PROJECT_ROOT = resolve(HERE, '..', '..')
-const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts }
+const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts, pagestream }
 
 function parseArgs (argv) {
   const args = { scenarios: [], quick: false, build: true, oursRoot: PROJECT_ROOT, baselinesOnly: false, clientWorkers: undefined, idleConnections: undefined, fanoutClients: undefined, broadcastPages: undefined, broadcastWrites: undefined, broadcastProcesses: undefined, profile: false, servers: null, out: 'latest', report: null }
