@@ -76,7 +76,7 @@ function parseArgs (argv) {
   if (args.servers && !args.servers.every((k) => ['ours', 'bare', 'seed'].includes(k))) throw new Error('--servers takes ours, bare, seed')
   if (args.fanoutClients && !args.fanoutClients.every((n) => Number.isInteger(n) && n > 0 && n <= 100_000)) throw new Error('--fanout-clients needs positive integers, e.g. 1,1000,10000')
   const positive = (n, max) => Number.isInteger(n) && n > 0 && n <= max
-  if (args.broadcastPages !== undefined && !positive(args.broadcastPages, 100_000)) throw new Error('--broadcast-pages needs a positive integer')
+  if (args.broadcastPages !== undefined && !(args.broadcastPages === 0 || positive(args.broadcastPages, 100_000))) throw new Error('--broadcast-pages needs a whole number (0: no page open, the CPU of a write nobody watches)')
   if (args.broadcastWrites !== undefined && !positive(args.broadcastWrites, 100_000)) throw new Error('--broadcast-writes needs a positive integer')
   if (args.broadcastProcesses && !args.broadcastProcesses.every((n) => positive(n, 16))) throw new Error('--broadcast-processes needs integers from 1 to 16, e.g. 1,2')
   if (!/^[\w.-]+$/.test(args.out)) throw new Error('--out needs a plain file name')
