@@ -265,7 +265,9 @@ export function broadcastsTable (result, targets, checks) {
     const lone = value(ours, (c) => c.count.p50Us / c.row.p50Us)
     targets.push({ name: `broadcasts, ${processes} process${processes === 1 ? '' : 'es'}: a lone write's count p50 ≤ 1.5× its row p50`, value: `${fmt(lone, 2)}×`, pass: Number.isFinite(lone) ? lone <= 1.5 : null })
     const r = value(ours, (c) => c.rendersPerChange)
-    targets.push({ name: `broadcasts, ${processes} process${processes === 1 ? '' : 'es'}: renders per change per component = ${processes}`, value: fmt(r, 2), pass: Number.isFinite(r) ? Math.abs(r - processes) < 0.005 : null })
+    // No page open: no reader, so no render at all (rendered on demand when a page replays).
+    const expected = plan.pages === 0 ? 0 : processes
+    targets.push({ name: `broadcasts, ${processes} process${processes === 1 ? '' : 'es'}: renders per change per component = ${expected}`, value: fmt(r, 2), pass: Number.isFinite(r) ? Math.abs(r - expected) < 0.005 : null })
     for (const cell of [ours, hand]) {
       if (!cell) continue
       const name = `broadcasts ${cell.design === 'ours' ? 'ours' : 'by hand'} × ${processes}`

@@ -6,6 +6,7 @@
 // Env: BENCH_POSTGRES_URL (a database the product may migrate; default the bench admin URL's
 // postgres database is NOT used: pass a throwaway one), BENCH_REDIS_URL.
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -21,6 +22,12 @@ if (roots.length === 0 || !(rounds > 0)) throw new Error('usage: startup.mjs [--
 const databaseUrl = process.env.BENCH_POSTGRES_URL
 if (databaseUrl === undefined) throw new Error('set BENCH_POSTGRES_URL to a throwaway database')
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** CPU time (user + system) a process has used so far, in ms: less sensitive to a busy machine than wall time. */
+function cpuMsOf (pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10 // utime, stime in ticks of 10 ms (CLK_TCK 100)
+}
 
 async function once (root, port) {
   const started = performance.now()
@@ -48,7 +55,7 @@ async function once (root, port) {
     while (performance.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stderr.slice(-500)}`)
       const ok = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false)
-      if (ok) return performance.now() - started
+      if (ok) return { ms: performance.now() - started, cpuMs: cpuMsOf(child.pid) }
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
     throw new Error('not ready within 60 s')
@@ -68,6 +75,7 @@ for (let round = 0; round < rounds; round++) {
 }
 console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 for (const [i, root] of roots.entries()) {
-  const t = times[i]
-  console.log(`${root}: spawn → /ready 200 median ${Math.round(median(t))} ms (min ${Math.round(Math.min(...t))}, max ${Math.round(Math.max(...t))}; ${t.map(Math.round).join(', ')})`)
+  const t = times[i].map((r) => r.ms)
+  const cpu = times[i].map((r) => r.cpuMs)
+  console.log(`${root}: spawn → /ready 200 median ${Math.round(median(t))} ms (min ${Math.round(Math.min(...t))}, max ${Math.round(Math.max(...t))}; ${t.map(Math.round).join(', ')}); CPU until ready median ${median(cpu)} ms (${cpu.join(', ')})`)
 }
