@@ -6,9 +6,13 @@
 //   data-color attribute (validated as a plain CSS colour) applied by the component's script
 //   through the CSSOM, which CSP does not restrict;
 // - no framing (frame-ancestors 'none'), nosniff, no Referer to other sites.
+// The headers do not depend on the request: helmet derives them once, at start-up, and every
+// request gets the same list (@fastify/helmet ran helmet's whole configuration per request).
+// They are set on the raw response, as helmet does, so hijacked replies (SSE streams) carry them.
 import fp from 'fastify-plugin'
-import helmet from '@fastify/helmet'
-import type { FastifyInstance } from 'fastify'
+import helmet, { type HelmetOptions } from 'helmet'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
@@ -30,13 +34,35 @@ export const CONTENT_SECURITY_POLICY = {
   upgradeInsecureRequests: null
 }
 
+export const SECURITY_HEADER_OPTIONS: Readonly<HelmetOptions> = {
+  contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+  // Same-origin pages get the full URL, other sites only the origin, HTTP downgrades nothing.
+  referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+  // HSTS belongs to whoever terminates TLS (a proxy); on plain HTTP it means nothing.
+  strictTransportSecurity: false
+}
+
+/** The headers helmet sets with these options, in its order: [name, value] pairs. */
+export function securityHeaders (options: Readonly<HelmetOptions> = SECURITY_HEADER_OPTIONS): ReadonlyArray<readonly [string, string]> {
+  const headers: Array<[string, string]> = []
+  // Helmet's middleware only calls setHeader and removeHeader (X-Powered-By, which Node never
+  // sets) on the response; it reads nothing of the request with these options.
+  const recorder = {
+    setHeader (name: string, value: unknown) { headers.push([name, String(value)]) },
+    removeHeader () {}
+  }
+  let failure: unknown
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => { failure = error })
+  if (failure !== undefined) throw failure
+  return headers
+}
+
 async function securityHeadersPlugin (fastify: FastifyInstance) {
-  await fastify.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
-    // Same-origin pages get the full URL, other sites only the origin, HTTP downgrades nothing.
-    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    // HSTS belongs to whoever terminates TLS (a proxy); on plain HTTP it means nothing.
-    strictTransportSecurity: false
+  const headers = securityHeaders()
+  fastify.addHook('onRequest', (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const res = reply.raw
+    for (const [name, value] of headers) res.setHeader(name, value)
+    done()
   })
 }
 

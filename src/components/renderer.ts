@@ -99,6 +99,8 @@ export class ComponentRenderer {
 
   validateProps (component: Component, props: unknown, statusCode = 500): object {
     const candidate = props ?? {}
+    // The compiled check is the fast path; the (interpreted) error walk only for bad props.
+    if (component.propsCheck.Check(candidate)) return candidate as object
     const error = component.propsCheck.Errors(candidate).First()
     if (error === undefined) return candidate as object
     const prop = error.path.replace(/^\//, '').replace(/\//g, '.') || '(props)'

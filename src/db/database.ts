@@ -3,11 +3,10 @@
 // so every replica can start at once: the migration lock makes only one of them apply anything.
 import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
-import { PrismaPGlite } from 'pglite-prisma-adapter'
+import type { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaClient } from '../generated/prisma/client.js'
 import type { AppConfig } from '../config.js'
 import { migrate, type MigrationSummary } from './migrate.js'
-import { openPglite } from './pglite.js'
 import { seedContacts } from './seed-contacts.js'
 import { pgExecutor, pgliteExecutor } from './sql-executor.js'
 import { redactUrl } from '../util/redact-url.js'
@@ -160,6 +159,9 @@ async function openPostgres (url: string, config: DatabaseConfig, options: OpenD
 async function openEmbedded (config: DatabaseConfig, options: OpenDatabaseOptions): Promise<Database> {
   const started = performance.now()
   options.onStep?.(`opening the embedded database (PGlite) in DATA_DIR=${config.DATA_DIR}`)
+  // Loaded only here: with DATABASE_URL a process never needs PGlite (its WebAssembly module
+  // and adapter cost a few hundred ms of start-up, which bounds rolling restarts).
+  const [{ openPglite }, { PrismaPGlite }] = await Promise.all([import('./pglite.js'), import('pglite-prisma-adapter')])
   const embedded = await openPglite(config.DATA_DIR)
   const { db, created } = embedded
   try {

@@ -4,8 +4,11 @@
 // component whose tags match gets one message on its own broker channel ("broadcast.<name>",
 // with history, so pages replay what they missed). Every process renders each such message once
 // (LiveChannelHub), never once per browser, and writes the same bytes to all its pages.
-// Updates that replace a component are coalesced per component: a burst of writes (a bulk
-// import through the app) sends at most one update per window, so browsers cannot be flooded;
+// Updates that replace a component are coalesced per component, on the leading edge: the first
+// change after a quiet window goes out at once (a lone write shows as fast as its row), the
+// changes inside the window that follows are merged into one trailing update at its end, which
+// opens the next window. A burst of writes (a bulk import through the app) thus sends at most
+// one update per window (plus the leading one), so browsers cannot be flooded;
 // item updates (prepend/append) are sent per change up to a cap per window, the rest shed
 // (counted; those items appear on reload).
 // A component may instead be live from a channel of events (live.channel: notification): every
@@ -42,7 +45,7 @@ export interface BroadcastStats {
   announced: number
   /** Messages published on component channels. */
   published: number
-  /** Replace updates folded into one already scheduled. */
+  /** Replace updates merged into the trailing update of their window. */
   coalesced: number
   /** Item updates over the per-window cap, not sent. */
   shed: number
@@ -70,8 +73,10 @@ export function parseChange (payload: string): Change | undefined {
 interface Entry {
   component: Component
   stream: LiveChannel
-  /** Replace: a publish is scheduled for the end of the window. */
+  /** Replace: the coalescing window open since the last update sent (null: quiet). */
   pending: NodeJS.Timeout | null
+  /** Replace: the tags of the changes merged into the update sent when the window ends. */
+  trailing: string[] | null
   windowStart: number
   itemsInWindow: number
 }
@@ -104,7 +109,7 @@ export class Broadcasts {
     // Replacing updates: a page coming back needs only the newest one.
     const replay = live.swap === 'replace' ? 'latest' : 'all'
     const stream = this.options.live.channel({ channel: live.channel, event: live.event, replay, render })
-    this.entries.set(component.name, { component, stream, pending: null, windowStart: 0, itemsInWindow: 0 })
+    this.entries.set(component.name, { component, stream, pending: null, trailing: null, windowStart: 0, itemsInWindow: 0 })
     if (live.family !== undefined) {
       if (this.options.families === undefined) throw new Error(`Component "${component.name}": live.family needs page streams (the live-pages plugin)`)
       const { prefix, authorize } = live.family
@@ -167,12 +172,25 @@ export class Broadcasts {
 
   private scheduleReplace (entry: Entry, change: Change): void {
     if (entry.pending !== null) {
+      // Inside a window: merged into the one update sent when it ends.
       this.counters.coalesced++
+      entry.trailing = change.tags
       return
     }
+    // Quiet until now: the leading update goes out at once, and a window opens.
+    this.send(entry, { tags: change.tags })
+    this.openWindow(entry)
+  }
+
+  /** Holds replace updates back for coalesceMs; at the end, the merged one (if any) is sent and the next window opens. */
+  private openWindow (entry: Entry): void {
     entry.pending = setTimeout(() => {
       entry.pending = null
-      this.send(entry, { tags: change.tags })
+      const tags = entry.trailing
+      if (tags === null) return
+      entry.trailing = null
+      this.send(entry, { tags })
+      this.openWindow(entry)
     }, this.coalesceMs)
     entry.pending.unref()
   }

@@ -8,6 +8,10 @@
 // event instead, positioned at the newest id, and continues live.
 // A channel whose every message replaces the last (replay: 'latest', e.g. a count) is replayed
 // only its newest message: after a long absence, one frame instead of hundreds.
+// No render without a reader: a message arriving while no browser of this process reads the
+// channel is not rendered (a count query per write on a server nobody watches), only counted
+// (unread) and its id taken as the seam. A page connecting later has it from its page render,
+// or replays it from history, rendered then on demand (and cached for the next ones).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
 import { assertChannelName, type Broker, type BrokerMessage, type HistoryRead, type LiveLogger, type Unsubscribe } from './broker.js'
@@ -17,6 +21,7 @@ import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
 import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
 import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
 import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
+import { PageFrames } from './page-frames.js'
 
 export interface LiveChannelOptions {
   /** Broker channel (CHANNEL_PREFIX is added by the broker), e.g. "notifications_channel". */
@@ -56,6 +61,8 @@ export interface LiveChannelStats {
   delivered: number
   /** Frames written from history during replays. */
   replayed: number
+  /** Messages not rendered because no browser of this process read the channel then. */
+  unread: number
   /** Messages whose render was rejected, by reason. */
   dropped: Record<string, number>
   /** Browsers disconnected for not reading fast enough. */
@@ -110,7 +117,8 @@ class ChannelClient {
  * among others): gets each message's encoded frame (null: render rejected it) in id order.
  */
 export interface ChannelMember {
-  deliver (id: string, frame: Buffer | null): void
+  /** memo: shared by every member of one dispatch (page streams build each frame once per cursor). */
+  deliver (id: string, frame: Buffer | null, memo?: PageFrames): void
 }
 
 function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
@@ -157,7 +165,7 @@ export class LiveChannelHub implements LiveChannel {
   /** Messages waiting for an async render; dispatch stays in id order. */
   private rendering = 0
   private renderQueue: Promise<void> = Promise.resolve()
-  private readonly counters = { messages: 0, delivered: 0, replayed: 0, evicted: 0, dropped: {} as Record<string, number>, resets: {} as Record<string, number> }
+  private readonly counters = { messages: 0, unread: 0, delivered: 0, replayed: 0, evicted: 0, dropped: {} as Record<string, number>, resets: {} as Record<string, number> }
   private readonly renderTime = new LatencyHistogram()
   private readonly deliveryLag = new LatencyHistogram()
 
@@ -318,6 +326,7 @@ export class LiveChannelHub implements LiveChannel {
       event: this.event,
       clients: this.clients.size,
       messages: this.counters.messages,
+      unread: this.counters.unread,
       delivered: this.counters.delivered,
       replayed: this.counters.replayed,
       dropped: { ...this.counters.dropped },
@@ -382,6 +391,10 @@ export class LiveChannelHub implements LiveChannel {
     // Redis server's clock; on one host, or NTP-synced hosts, comparable with ours).
     this.deliveryLag.observe((Date.now() - Number.parseInt(message.id, 10)) / 1000)
     if (this.rendering === 0) {
+      if (this.audience === 0) {
+        this.skipUnread(message.id)
+        return
+      }
       const frame = this.frameFor(message)
       if (!isThenable(frame)) {
         this.dispatch(message.id, frame)
@@ -394,9 +407,22 @@ export class LiveChannelHub implements LiveChannel {
     // An earlier message is still rendering: queue behind it to keep id order.
     this.rendering++
     this.renderQueue = this.renderQueue.then(async () => {
+      if (this.audience === 0) {
+        this.skipUnread(message.id)
+        return
+      }
       const frame = this.frameFor(message)
       this.dispatch(message.id, isThenable(frame) ? await frame : frame)
     }).finally(() => { this.rendering-- })
+  }
+
+  /**
+   * Nobody here reads the channel: the message only moves the seam (a browser attaching next
+   * starts after it, having it from its page or from a replay, which renders it then).
+   */
+  private skipUnread (id: string): void {
+    this.counters.unread++
+    if (this.lastDispatchedId === null || compareIds(id, this.lastDispatchedId) > 0) this.lastDispatchedId = id
   }
 
   /** The encoded frame of a message (cached), or null when render rejected it. Never rejects. */
@@ -454,7 +480,9 @@ export class LiveChannelHub implements LiveChannel {
         this.counters.delivered++
       }
     }
-    for (const member of this.members) member.deliver(id, frame)
+    if (this.members.size === 0) return
+    const memo = new PageFrames()
+    for (const member of this.members) member.deliver(id, frame, memo)
   }
 
   /** Writes a frame unless this client already has that id; true when written. */

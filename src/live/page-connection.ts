@@ -1,7 +1,12 @@
 // One browser's page stream: a single SSE connection carrying several channels. Each channel
 // is a member of that channel's dispatch (LiveChannelHub), so a message is still rendered and
-// encoded once per process and its frame shared by every browser; each connection only adds
-// its own short "id: <cursor>\n\n" tail, the positions of all its channels (see page-cursor.ts).
+// encoded once per process. Every event ends with "id: <cursor>", the positions of all the
+// page's channels (see page-cursor.ts), so the bytes differ per cursor, not per page: pages
+// whose cursor was the same before a message have the same one after it, and share one
+// prebuilt frame (body and id line, one Buffer, one write each, as on a component's own route).
+// The frames of one message are kept in a PageFrames memo, keyed by channel index and the
+// page's cursor before it; each page keeps its cursor as a string, rebuilt only when a position
+// moves some other way (a replay, a reset, the start).
 //
 // Per channel, the seam logic of the single-channel route: attached first with live messages
 // held back, history after the channel's position sent, then the held messages, ids already
@@ -12,6 +17,7 @@ import { compareIds, isValidId } from './ids.js'
 import type { ChannelMember, LiveChannelHub } from './live-channel.js'
 import { formatCursor } from './page-cursor.js'
 import type { SseConnection } from './sse-connection.js'
+import type { PageFrames } from './page-frames.js'
 
 export interface PageStreamStats {
   /** Open page streams. */
@@ -61,29 +67,58 @@ export interface PageHost {
 
 export class PageConnection {
   readonly members: PageMember[]
-  /** Newest id written per channel (the cursor). */
+  /** Newest id written per channel (the cursor); change it through setPosition(). */
   readonly positions: Array<string | null>
+  /** formatCursor(positions), kept up to date. */
+  private cursor: string
 
   constructor (readonly connection: SseConnection, readonly host: PageHost, hubs: readonly LiveChannelHub[]) {
     this.positions = hubs.map(() => null)
+    this.cursor = formatCursor(this.positions)
     this.members = hubs.map((hub, index) => new PageMember(this, index, hub))
   }
 
+  setPosition (index: number, id: string | null): void {
+    this.positions[index] = id
+    this.cursor = formatCursor(this.positions)
+  }
+
   tail (): string {
-    return `id: ${formatCursor(this.positions)}\n\n`
+    return `id: ${this.cursor}\n\n`
   }
 
   /** Writes a channel frame; false when the connection is gone or was evicted. */
   write (index: number, id: string, frame: Buffer): boolean {
-    this.positions[index] = id
+    this.setPosition(index, id)
     const member = this.members[index] as PageMember
     if (!this.connection.writeWithTail(pageBody(frame, member.hub.channel), this.tail())) return false
     this.host.stats.delivered++
     return true
   }
 
-  writeTracked (index: number, id: string, frame: Buffer): Promise<void> | null {
+  /**
+   * The live fan-out path: the frame this message makes from this page's cursor, built once
+   * for every page with the same cursor (memo) and written as one shared Buffer.
+   */
+  writeShared (index: number, id: string, frame: Buffer, memo: PageFrames): boolean {
+    const before = this.cursor
+    let entry = memo.get(index, before)
+    if (entry === undefined) {
+      this.positions[index] = id
+      const cursor = formatCursor(this.positions)
+      const body = pageBody(frame, (this.members[index] as PageMember).hub.channel)
+      entry = { cursor, frame: Buffer.concat([body, Buffer.from(`id: ${cursor}\n\n`, 'latin1')]) }
+      memo.set(index, before, entry)
+    }
     this.positions[index] = id
+    this.cursor = entry.cursor
+    if (!this.connection.write(entry.frame)) return false
+    this.host.stats.delivered++
+    return true
+  }
+
+  writeTracked (index: number, id: string, frame: Buffer): Promise<void> | null {
+    this.setPosition(index, id)
     const member = this.members[index] as PageMember
     const done = this.connection.writeWithTailTracked(pageBody(frame, member.hub.channel), this.tail())
     if (done !== null) {
@@ -101,7 +136,7 @@ export class PageConnection {
   /** A channel could not be continued from its position: tell the page, move it to `since`. */
   writeReset (index: number, reason: string, since: string | null): void {
     bump(this.host.stats.resets, reason)
-    this.positions[index] = since
+    this.setPosition(index, since)
     const channel = (this.members[index] as PageMember).hub.channel
     this.connection.writeWithTail(Buffer.from(`event: reset\ndata: ${JSON.stringify({ reason, channel })}\n`), this.tail())
   }
@@ -120,7 +155,7 @@ export class PageMember implements ChannelMember {
     return this.page.positions[this.index] ?? null
   }
 
-  deliver (id: string, frame: Buffer | null): void {
+  deliver (id: string, frame: Buffer | null, memo?: PageFrames): void {
     if (this.held !== null) {
       this.held.push({ id, frame })
       this.heldBytes += frame?.length ?? 0
@@ -129,13 +164,14 @@ export class PageMember implements ChannelMember {
     } else if (this.ahead) {
       this.sendOnce(id, frame)
     } else if (frame !== null) {
-      this.page.write(this.index, id, frame)
+      if (memo === undefined) this.page.write(this.index, id, frame)
+      else this.page.writeShared(this.index, id, frame, memo)
     }
   }
 
   /** Live from here: position at the seam the member was attached at. */
   startLive (since: string | null): void {
-    this.page.positions[this.index] = since
+    this.page.setPosition(this.index, since)
   }
 
   /** Replays the channel after `requested` (a position from the browser), then goes live. */
@@ -161,7 +197,7 @@ export class PageMember implements ChannelMember {
       this.goLive()
       return
     }
-    this.page.positions[this.index] = requested
+    this.page.setPosition(this.index, requested)
     // A long history goes out in steps under the queue bound (see LiveChannelHub).
     let flushed: Promise<void> | null = null
     for (const { id, frame } of frames) {

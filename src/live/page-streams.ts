@@ -187,7 +187,7 @@ export class PageStreams {
     // Channels resume in parallel and every frame carries the whole cursor: until a channel's
     // replay is done its place must hold what the browser sent, not "0-0" (a browser dropping in
     // that moment would reconnect from "0-0" and be replayed that channel's whole history).
-    positions?.forEach((position, index) => { if (isValidId(position)) page.positions[index] = position })
+    positions?.forEach((position, index) => { if (isValidId(position)) page.setPosition(index, position) })
     await Promise.all(page.members.map((member, index) => member.resume(positions?.[index] ?? 'malformed', seams[index] ?? null)))
   }
 

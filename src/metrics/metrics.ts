@@ -1,7 +1,7 @@
 // The service's Prometheus registry: process metrics (prom-client's defaults), HTTP request
 // durations (observed per request), and everything the live system, the broker and the
 // database already count in their stats() objects, read at scrape time.
-import { collectDefaultMetrics, Histogram, Registry, type Metric } from 'prom-client'
+import { collectDefaultMetrics, Registry, type Metric } from 'prom-client'
 import type { Broker } from '../live/broker.js'
 import type { Live } from '../live/live-hub.js'
 import type { LiveChannelStats } from '../live/live-channel.js'
@@ -9,7 +9,7 @@ import type { DatabaseStats } from '../db/database.js'
 import type { BroadcastStats } from '../live/broadcasts.js'
 import type { AnnouncementStats } from '../live/announcements.js'
 import type { ConnectionStats } from '../server/connection-guard.js'
-import { LATENCY_BUCKETS } from '../util/latency-histogram.js'
+import { HttpDurations } from './http-durations.js'
 import { histogramSamples, SnapshotMetric, type MetricType, type Sample } from './snapshot-metric.js'
 
 export interface MetricSources {
@@ -27,7 +27,7 @@ export interface MetricSources {
 export interface Metrics {
   readonly registry: Registry
   /** HTTP request durations; labels method, route (the route pattern, never the raw URL), status_code. */
-  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>
+  readonly httpDuration: HttpDurations
   /** The exposition text and its content type. */
   scrape (): Promise<{ contentType: string, body: string }>
 }
@@ -44,17 +44,11 @@ export function createMetrics (sources: MetricSources): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request durations by route pattern (SSE streams are counted in flc_live_streams_open instead)',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: [...LATENCY_BUCKETS],
-    registers: [registry]
-  })
-
   const add = (name: string, help: string, type: MetricType, read: () => Sample[]) => {
     registry.registerMetric(new SnapshotMetric(name, help, type, read) as unknown as Metric)
   }
+  const httpDuration = new HttpDurations('http_request_duration_seconds')
+  add(httpDuration.name, 'HTTP request durations by route pattern (SSE streams are counted in flc_live_streams_open instead)', 'histogram', () => httpDuration.samples())
   const { live, broker } = sources
   const channelLabels = (c: LiveChannelStats) => ({ channel: c.channel, event: c.event })
   const fromChannels = (read: (channel: LiveChannelStats) => Sample[]) => () => perChannel(read)(live)
@@ -62,6 +56,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   add('flc_live_streams_open', 'Open SSE streams, all channels', 'gauge', () => [{ value: live.stats().clients }])
   add('flc_live_clients', 'Open SSE streams per live channel', 'gauge', fromChannels((c) => [{ labels: channelLabels(c), value: c.clients }]))
   add('flc_live_messages_total', 'Messages received from the broker per live channel', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.messages }]))
+  add('flc_live_unread_total', 'Messages not rendered because no browser of this process read the channel (rendered on demand if one replays them)', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.unread }]))
   add('flc_live_deliveries_total', 'Frames written to browsers (one message to ten browsers counts ten), replays included', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.delivered }]))
   add('flc_live_replayed_total', 'Frames written from history when a browser reconnected with a last id', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.replayed }]))
   add('flc_live_dropped_total', 'Messages the render rejected, by reason', 'counter', fromChannels((c) => byReason(c.dropped, channelLabels(c))))
@@ -91,7 +86,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   const broadcastCounter = optionalCounters<BroadcastStats>(sources.broadcasts)
   broadcastCounter('flc_broadcast_announced_total', 'Data changes announced in this process (writes through the app, outside announcements it read)', (s) => s.announced)
   broadcastCounter('flc_broadcast_published_total', 'Live component updates published (one per affected component per change, or per coalescing window)', (s) => s.published)
-  broadcastCounter('flc_broadcast_coalesced_total', 'Replace updates folded into one already scheduled (bulk writes)', (s) => s.coalesced)
+  broadcastCounter('flc_broadcast_coalesced_total', 'Replace updates merged into the trailing update of their window (bursts, bulk writes)', (s) => s.coalesced)
   broadcastCounter('flc_broadcast_shed_total', 'Item updates over the per-window cap, not sent (they show on reload)', (s) => s.shed)
   broadcastCounter('flc_broadcast_renders_total', 'Live component updates rendered in this process (once per update, whatever the pages)', (s) => s.renders)
   const announcementCounter = optionalCounters<AnnouncementStats>(sources.announcements)

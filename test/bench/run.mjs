@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- <scenario>...] [--quick] [options]`: the benchmark suite.
-// Scenarios: fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts (default: all, in that order).
+// Scenarios: fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts, pagestream (default: all, in that order).
 // Each measures the product ("ours") against its baselines in the same run, with the server
 // pinned to core 0 and the load client to core 1, then prints tables and writes
 // test/bench/results/latest.json and latest.md.
@@ -39,10 +39,11 @@ import { scale } from './scenarios/scale.mjs'
 import { channels } from './scenarios/channels.mjs'
 import { tabs } from './scenarios/tabs.mjs'
 import { broadcasts } from './scenarios/broadcasts.mjs'
+import { pagestream } from './scenarios/pagestream.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const PROJECT_ROOT = resolve(HERE, '..', '..')
-const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts }
+const SCENARIOS = { fanout, idle, route, pagination, pages, scale, channels, tabs, broadcasts, pagestream }
 
 function parseArgs (argv) {
   const args = { scenarios: [], quick: false, build: true, oursRoot: PROJECT_ROOT, baselinesOnly: false, clientWorkers: undefined, idleConnections: undefined, fanoutClients: undefined, broadcastPages: undefined, broadcastWrites: undefined, broadcastProcesses: undefined, profile: false, servers: null, out: 'latest', report: null }
@@ -75,7 +76,7 @@ function parseArgs (argv) {
   if (args.servers && !args.servers.every((k) => ['ours', 'bare', 'seed'].includes(k))) throw new Error('--servers takes ours, bare, seed')
   if (args.fanoutClients && !args.fanoutClients.every((n) => Number.isInteger(n) && n > 0 && n <= 100_000)) throw new Error('--fanout-clients needs positive integers, e.g. 1,1000,10000')
   const positive = (n, max) => Number.isInteger(n) && n > 0 && n <= max
-  if (args.broadcastPages !== undefined && !positive(args.broadcastPages, 100_000)) throw new Error('--broadcast-pages needs a positive integer')
+  if (args.broadcastPages !== undefined && !(args.broadcastPages === 0 || positive(args.broadcastPages, 100_000))) throw new Error('--broadcast-pages needs a whole number (0: no page open, the CPU of a write nobody watches)')
   if (args.broadcastWrites !== undefined && !positive(args.broadcastWrites, 100_000)) throw new Error('--broadcast-writes needs a positive integer')
   if (args.broadcastProcesses && !args.broadcastProcesses.every((n) => positive(n, 16))) throw new Error('--broadcast-processes needs integers from 1 to 16, e.g. 1,2')
   if (!/^[\w.-]+$/.test(args.out)) throw new Error('--out needs a plain file name')

@@ -60,10 +60,11 @@ test('a burst is coalesced into one replace update; items are capped per window;
   assert.deepEqual(channels.map((c) => [c.channel, c.event]), [['broadcast.contact_count', 'broadcast.contact_count'], ['broadcast.rows', 'broadcast.rows'], ['broadcast.other', 'broadcast.other']])
   for (let id = 1; id <= 50; id++) broadcasts.announce(['contacts'], { kind: 'create', id })
   broadcasts.announce(['contacts'], { kind: 'delete', id: 3 })
-  // Items went out synchronously (capped); the replace update leaves at the end of its window.
+  // Items went out synchronously (capped); the replace update went out on the first change and
+  // the rest of the burst leaves as one trailing update at the end of its window.
   await new Promise((resolve) => setTimeout(resolve, 5))
   const byChannel = (name: string) => published.filter((p) => p.channel === name)
-  assert.equal(byChannel('broadcast.contact_count').length, 1)
+  assert.equal(byChannel('broadcast.contact_count').length, 2)
   assert.equal(byChannel('broadcast.other').length, 0)
   const stats = broadcasts.stats()
   assert.equal(stats.coalesced, 50)
@@ -80,6 +81,42 @@ test('a burst is coalesced into one replace update; items are capped per window;
   const ignored = await rows.render('{"tags":["contacts"],"kind":"delete","id":7}')
   assert.equal((ignored as { reason?: string }).reason, 'not-affected')
   assert.equal((await rows.render('{"tags":') as { reason?: string }).reason, 'invalid-change')
+  broadcasts.close()
+})
+
+test('leading edge: a lone change is published at once, even with a huge window; the changes inside the window leave as one trailing update', async () => {
+  const { broadcasts, published } = harness({ coalesceMs: 60_000 })
+  broadcasts.add(defineComponent({ name: 'contact_count', dir, props, live: { tags: ['contacts'] } }))
+  broadcasts.add(defineComponent({ name: 'order_count', dir, props, live: { tags: ['orders'] } }))
+  broadcasts.announce(['contacts', 'contact:1'], { kind: 'create', id: 1 })
+  // Synchronously: no window was waited for.
+  assert.deepEqual(published.map((p) => [p.channel, p.payload]), [['broadcast.contact_count', '{"tags":["contacts","contact:1"]}']])
+  // A quiet component is not held back by another's window.
+  broadcasts.announce(['orders'])
+  assert.equal(published.filter((p) => p.channel === 'broadcast.order_count').length, 1)
+  for (let id = 2; id <= 1000; id++) broadcasts.announce(['contacts', `contact:${id}`], { kind: 'create', id })
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(published.filter((p) => p.channel === 'broadcast.contact_count').length, 1, 'the rest of the burst waits for the end of the window')
+  assert.equal(broadcasts.stats().coalesced, 999)
+  broadcasts.close()
+})
+
+test('a burst of 1,000 changes makes at most two replace updates per window (leading and trailing), then the component is quiet again', async () => {
+  const { broadcasts, published } = harness({ coalesceMs: 30 })
+  broadcasts.add(defineComponent({ name: 'contact_count', dir, props, live: { tags: ['contacts'] } }))
+  const count = () => published.filter((p) => p.channel === 'broadcast.contact_count').length
+  // One synchronous burst: no timer can fire inside it, however slow the machine.
+  for (let id = 1; id <= 1000; id++) broadcasts.announce(['contacts', `contact:${id}`], { kind: 'create', id })
+  assert.equal(count(), 1, 'the leading update')
+  // The trailing update closes the burst; its window then ends with nothing merged.
+  while (count() < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(JSON.parse(published.at(-1)!.payload).tags[1], 'contact:1000', 'the trailing update carries the newest change')
+  // Timers fire in order of expiry: the trailing update's window has ended by then.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.equal(count(), 2)
+  // Quiet again: the next lone change goes out at once.
+  broadcasts.announce(['contacts'])
+  assert.equal(count(), 3)
   broadcasts.close()
 })
 

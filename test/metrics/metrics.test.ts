@@ -57,8 +57,8 @@ test('HTTP durations by route pattern, live deliveries, broker round trips and d
   await app.broker.publish(NOTIFICATION_CHANNEL, JSON.stringify({ title: 'Hello', message: 'metrics', color: 'green' }))
   await app.broker.publish(NOTIFICATION_CHANNEL, '{not json')
   await client.waitForEvents(1)
-  // contact_count's start-up update (a count query) is rendered too: wait for it, not a clock.
-  await waitFor(() => app.broadcasts.stats().renders === 2, { what: 'both renders' })
+  // contact_count's start-up update has no reader here: counted unread, not rendered.
+  await waitFor(() => app.live.stats().channels.find((c) => c.channel === 'broadcast.contact_count')?.unread === 1, { what: 'the start-up update' })
 
   const text = await scrape(app)
   const labels = `channel="${NOTIFICATION_CHANNEL}",event="notification"`
@@ -75,8 +75,9 @@ test('HTTP durations by route pattern, live deliveries, broker round trips and d
   assert.equal(sample(text, `flc_live_delivery_lag_seconds_count{${labels}}`), 2)
   // The two notifications, and contact_count's start-up update (its channel was empty).
   assert.equal(sample(text, 'flc_broker_published_total{kind="memory"}'), 3)
-  // Rendered here: the notification (a live component from a channel) and the start-up update.
-  assert.equal(sample(text, 'flc_broadcast_renders_total'), 2)
+  // Rendered here: the notification (a live component from a channel); the start-up update had no reader.
+  assert.equal(sample(text, 'flc_broadcast_renders_total'), 1)
+  assert.equal(sample(text, 'flc_live_unread_total{channel="broadcast.contact_count",event="broadcast.contact_count"}'), 1)
   assert.equal(sample(text, 'flc_broadcast_announced_total'), 0)
   assert.doesNotMatch(text, /^flc_announcements_received_total \d/m, 'no outside announcements without Redis')
   assert.equal(sample(text, 'flc_broker_publish_seconds_count{kind="memory"}'), 3)

@@ -70,8 +70,27 @@ function latencyOf (histogram, missing) {
   }
 }
 
-async function runCell (ctx, kind, cell, plan) {
-  const prefix = `${ctx.runId}_${kind}_${cell.clients}_`
+/**
+ * The demo page's stream as a browser opens it: GET /, its sse-connect path (started live: no
+ * lastEventId) and its cookies (the session of its private channel).
+ */
+async function pageStreamTarget (server) {
+  const response = await fetch(`http://${HOST}:${server.port}/`, { signal: AbortSignal.timeout(10_000) })
+  const html = await response.text()
+  const connect = /(?:sse-connect|hx-sse:connect)="([^"]+)"/.exec(html)?.[1]
+  if (response.status !== 200 || connect === undefined) throw new Error(`GET / answered ${response.status} without a page stream`)
+  const path = connect.replace(/&amp;/g, '&').replace(/&lastEventId=[^&]*/, '')
+  const cookie = response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  return { path, headers: { cookie } }
+}
+
+/**
+ * One cell. target: 'own' (the notification component's own route /notification/, or the
+ * baseline's one stream) or 'page' (the product's demo page stream /live/?s=…, every client
+ * with that page's token and cookie).
+ */
+export async function runCell (ctx, kind, cell, plan, target = 'own') {
+  const prefix = `${ctx.runId}_${kind}${target === 'page' ? 'page' : ''}_${cell.clients}_`
   const server = await startServer(kind, { ctx, env: serverEnv(ctx, kind, prefix), profileName: `fanout-${cell.clients}` })
   const workers = ctx.clientWorkers ?? Math.max(1, Math.ceil(cell.clients / 5_000))
   const load = await SseLoad.start({ count: workers, core: CLIENT_CORE })
@@ -81,7 +100,12 @@ async function runCell (ctx, kind, cell, plan) {
   try {
     await sleep(500)
     const rssBefore = procStats(server.pid).rssBytes
-    result.connect = await load.connect({ host: HOST, port: server.port, path: '/notification/', count: cell.clients })
+    if (target === 'page') {
+      const page = await pageStreamTarget(server)
+      result.connect = await load.connect({ host: HOST, port: server.port, paths: Array(cell.clients).fill(page.path), headers: Array(cell.clients).fill(page.headers), count: cell.clients })
+    } else {
+      result.connect = await load.connect({ host: HOST, port: server.port, path: '/notification/', count: cell.clients })
+    }
     const connected = result.connect.ok
     if (connected === 0) throw new Error(`no connection succeeded: ${JSON.stringify(result.connect.outcomes)}`)
     await sleep(500)
