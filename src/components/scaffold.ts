@@ -4,10 +4,10 @@
 // overwrites anything.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import createError from '@fastify/error'
 import { COMPONENT_NAME } from './define.js'
+import { ScaffoldError } from '../errors.js'
 
-export const ScaffoldError = createError<'FLC_SCAFFOLD', 500, [message: string]>('FLC_SCAFFOLD', '%s', 500)
+export { ScaffoldError }
 
 export const SCAFFOLD_USAGE = 'usage: npm run new:component -- <name> [--live | --channel]   (name: lower-case letters, digits and _, e.g. contact_card)'
 
