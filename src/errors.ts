@@ -158,6 +158,10 @@ export function streamRefused (reason: string): HttpError & { reason: string } {
 export const PublishingDisabledError = createError<'FLC_PUBLISHING_DISABLED', 401, [variable: string]>(
   'FLC_PUBLISHING_DISABLED', 'Publishing over HTTP is disabled: set %s on the server and send it as "Authorization: Bearer <token>"', 401)
 
+/** GET /metrics on the app's port without METRICS_TOKEN set. */
+export const MetricsDisabledError = createError<'FLC_METRICS_DISABLED', 401>(
+  'FLC_METRICS_DISABLED', 'Metrics are not served on this port without a token: set METRICS_TOKEN and send it as "Authorization: Bearer <token>", or set METRICS_PORT to serve them on a port of their own', 401)
+
 export const UnauthorizedError = createError<'FLC_UNAUTHORIZED', 401>(
   'FLC_UNAUTHORIZED', 'A valid "Authorization: Bearer <token>" header is required', 401)
 
