@@ -6,6 +6,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Static, TObject } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { messageValidator, type MessageValidator } from './message.js'
+import { broadcastChannel, type Change, type LiveMessageCheck, type LivePage } from '../live/live-source.js'
+
+export { broadcastChannel, isBroadcastChannel, type Change, type LiveMessageCheck, type LivePage, type LivePageSlot } from '../live/live-source.js'
 
 /** What a component's data function can reach while it renders. */
 export interface RenderContext {
@@ -16,25 +19,6 @@ export interface RenderContext {
   page?: LivePage
   /** Rendering a live component's update for the page stream: its content, without its element. */
   broadcast?: boolean
-}
-
-/** The page stream of the page being rendered: every live component's channel joins it. */
-export interface LivePage {
-  /**
-   * Adds a channel to the page's one stream. lastId: the channel's newest id now (null: empty;
-   * undefined: unknown, the broker did not answer). Answers the SSE event name to swap on
-   * (sse-swap) and the channel's place in the stream's cursor.
-   */
-  join (channel: string, lastId: string | null | undefined): LivePageSlot
-}
-
-export interface LivePageSlot {
-  /** SSE event name of the channel on the page stream. */
-  event: string
-  /** The channel's place in the stream's cursor (data-live-index). */
-  index: number
-  /** htmx 2: the component swaps with sse-swap="{{event}}"; htmx 4 has no sse-swap (the page runtime swaps). */
-  sseSwap: boolean
 }
 
 export interface ComponentOptions<P extends TObject> {
@@ -76,19 +60,6 @@ export interface ComponentOptions<P extends TObject> {
    */
   partials?: Record<string, string>
 }
-
-/** What an announcement says changed (a repository write, or a call from outside the app). */
-export interface Change {
-  tags: string[]
-  kind?: 'create' | 'update' | 'delete'
-  /** Id of the item written, when one was. */
-  id?: number
-}
-
-/** What a live component's message check answers: the data of the update, or why it is dropped. */
-export type LiveMessageCheck =
-  | { ok: true, value: object }
-  | { ok: false, reason: string, detail?: string }
 
 /**
  * A family of private channels, one per key (e.g. one per browser session): the component joins
@@ -218,19 +189,6 @@ const FAMILY_PREFIX = /^[A-Za-z0-9_.-]{1,40}$/
 const ELEMENT = /^[a-z][a-z0-9]{0,20}$/
 const ELEMENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,100}$/
 const STREAM_PATH = /^\/[A-Za-z0-9_./-]{0,200}$/
-
-/** The broker channel (and page stream event) of a tags component's updates. */
-export function broadcastChannel (component: string): string {
-  return `broadcast.${component}`
-}
-
-/**
- * Whether a channel carries a tags component's updates: only the app writes those (coalesced,
- * once per change); outside writers announce by tag instead (XADD <prefix>broadcast:announcements).
- */
-export function isBroadcastChannel (channel: string): boolean {
-  return channel.startsWith('broadcast.')
-}
 
 function isObjectSchema (value: unknown): value is TObject {
   return typeof value === 'object' && value !== null && (value as TObject).type === 'object' && typeof (value as TObject).properties === 'object'
