@@ -40,6 +40,10 @@ export const ComponentLoadError = createError<'FLC_COMPONENT_LOAD', 500, [messag
 /** A path parameter or query value failed the props schema: 400, the message names it and the rule. */
 export const BadParameterError = createError<'FLC_BAD_PARAMETER', 400, [message: string]>('FLC_BAD_PARAMETER', '%s', 400)
 
+/** A test app without the database was asked for it (a component reading app.contacts). */
+export const NoDatabaseError = createError<'FLC_NO_DATABASE', 500, [decorator: string]>(
+  'FLC_NO_DATABASE', 'This test app has no database, so fastify.%s is missing: build it with buildLiveWithDatabase(t, component) from test/helpers/components.ts (embedded PGlite in memory, no service needed), or build(t) for the whole app', 500)
+
 export const ScaffoldError = createError<'FLC_SCAFFOLD', 500, [message: string]>('FLC_SCAFFOLD', '%s', 500)
 
 // --- Contacts -------------------------------------------------------------------------------

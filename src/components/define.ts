@@ -2,10 +2,12 @@
 // whose default export is its definition (defineComponent(); loaded by src/components/load.ts).
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Static, TObject } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { messageValidator, type MessageValidator } from './message.js'
+import { sourceDirOf } from '../paths.js'
 import { broadcastChannel, type Change, type LiveMessageCheck, type LivePage } from '../live/live-source.js'
 
 export { broadcastChannel, isBroadcastChannel, type Change, type LiveMessageCheck, type LivePage, type LivePageSlot } from '../live/live-source.js'
@@ -229,8 +231,41 @@ function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<
 
 const PARTIAL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,100}$/
 
-interface Unbound { template: string, css?: string[], js?: string[] }
+interface Unbound {
+  template: string
+  css?: string[]
+  js?: string[]
+  /** Folder of the module that called defineComponent (for a definition imported directly, e.g. by a test). */
+  definedIn?: string
+}
 const unbound = new WeakMap<object, Unbound>()
+
+/** The source folder of the module calling defineComponent, from the call stack (V8 call sites). */
+function definingFolder (): string | undefined {
+  const original = Error.prepareStackTrace
+  try {
+    Error.prepareStackTrace = (_error, frames) => frames
+    const frames = new Error().stack as unknown as NodeJS.CallSite[]
+    const self = frames[0]?.getFileName()
+    const caller = frames.map((frame) => frame.getFileName()).find((file) => file !== undefined && file !== null && file !== self)
+    return caller === undefined || caller === null ? undefined : sourceDirOf(caller.startsWith('file:') ? caller : pathToFileURL(caller).href)
+  } catch {
+    return undefined
+  } finally {
+    Error.prepareStackTrace = original
+  }
+}
+
+/**
+ * A definition without its folder yet (imported directly rather than through the loader, e.g.
+ * by a test) gets the folder of the module that defined it.
+ */
+export function bindWhereDefined<P extends TObject> (component: Component<P>): Component<P> {
+  const pending = unbound.get(component)
+  if (pending === undefined) return component
+  if (pending.definedIn === undefined) throw new Error(`Component "${component.name}" has no folder: default-export it from components/${component.name}/index.ts, or pass dir to defineComponent`)
+  return bindComponent(component, pending.definedIn)
+}
 
 /** Whether a value is a component definition (what a component folder's module default-exports). */
 export function isComponent (value: unknown): value is Component {
@@ -305,6 +340,6 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
     cache: cacheOf(options.cache),
     live
   }
-  unbound.set(component, { template: options.template ?? 'template.hbs', css: options.css, js: options.js })
+  unbound.set(component, { template: options.template ?? 'template.hbs', css: options.css, js: options.js, definedIn: dir === undefined ? definingFolder() : undefined })
   return dir === undefined ? component : bindComponent(component, dir)
 }

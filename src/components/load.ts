@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { bindComponent, isComponent, type Component } from './define.js'
+import { bindComponent, bindWhereDefined, isComponent, type Component } from './define.js'
 import { componentRoute } from './route.js'
 import { ComponentLoadError } from '../errors.js'
 import { projectRoot, sourceDirOf } from '../paths.js'
@@ -49,7 +49,7 @@ function partialsUsed (component: Component): Array<{ file: string, partial: str
  * declared by a registered component (start-up stops naming the template and the partial).
  */
 export async function registerComponents (fastify: FastifyInstance, components: readonly Component[]): Promise<void> {
-  for (const component of components) fastify.components.register(component)
+  for (const component of components) fastify.components.register(bindWhereDefined(component))
   for (const component of components) {
     for (const [name, file] of Object.entries(component.partials)) fastify.components.registerPartial(component, name, file)
   }

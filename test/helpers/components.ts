@@ -13,6 +13,8 @@ import livePlugin from '../../plugins/live.js'
 import livePagesPlugin from '../../plugins/live-pages.js'
 import rateLimitPlugin from '../../plugins/rate-limit.js'
 import broadcastsPlugin from '../../plugins/broadcasts.js'
+import databasePlugin from '../../plugins/database.js'
+import contactsPlugin from '../../plugins/contacts.js'
 import { broadcastChannel } from '../../src/components/live-element.js'
 import { isComponent, type Change, type Component } from '../../src/components/define.js'
 import { componentsPlugin } from '../../src/components/load.js'
@@ -103,7 +105,21 @@ export async function pageStreamUrl (app: FastifyInstance, path = '/'): Promise<
  * component plugins; listening on a free port (a live component's test needs no database).
  */
 export async function buildLiveWithComponents (t: TestContext, ...plugins: ComponentOrPlugin[]): Promise<FastifyInstance> {
-  const app = await buildComponentsOnly(t, { STREAMS_PER_CLIENT: 100_000 })
+  return await buildLive(t, false, plugins)
+}
+
+/**
+ * As buildLiveWithComponents, with the database (embedded PGlite in memory, empty, migrated) and
+ * fastify.contacts, whose writes announce "contacts" and "contact:<id>": for components that
+ * read the database. No service needed.
+ */
+export async function buildLiveWithDatabase (t: TestContext, ...plugins: ComponentOrPlugin[]): Promise<FastifyInstance> {
+  return await buildLive(t, true, plugins)
+}
+
+async function buildLive (t: TestContext, withDatabase: boolean, plugins: ComponentOrPlugin[]): Promise<FastifyInstance> {
+  const overrides = { STREAMS_PER_CLIENT: 100_000, ...(withDatabase ? { DATA_DIR: 'memory://', DEMO_CONTACTS: 0 } : {}) }
+  const app = await buildComponentsOnly(t, overrides, withDatabase ? [databasePlugin, contactsPlugin] : [])
   installErrorHandlers(app)
   await app.register(brokerPlugin, { connectionName: 'flc-test' })
   await app.register(livePlugin)
