@@ -5,6 +5,7 @@ export type {
   Change, Component, ComponentFiles, ComponentOptions, ComponentLiveOptions, LiveFamilyOptions, LiveMessageCheck, RenderContext
 } from './components/define.js'
 export { componentRoute } from './components/route.js'
+export { sessionFamily } from './components/session-family.js'
 export { MAX_MESSAGE_BYTES, messageValidator, type MessageCheck, type MessageValidator } from './components/message.js'
 export { cleanStrings, cleanText } from './util/text.js'
 export { isPlainCssColor, PLAIN_CSS_COLOR_HINT } from './util/css-color.js'

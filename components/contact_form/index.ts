@@ -9,8 +9,6 @@ import {
   defineComponent, DuplicateEmailError, InvalidContactError, Type,
   type FastifyInstance, type Static, type TypeBoxTypeProvider
 } from '#flc'
-import { clickToLoad } from '../click_to_load/index.js'
-import { rowRenderer } from '../click_to_load/rows.js'
 import { checkContactForm, ContactFormBody, FIELDS, type ContactFormValues } from './fields.js'
 
 const Text = Type.Optional(Type.String())
@@ -43,8 +41,8 @@ const htmx4Partial = (row: string): string =>
   `<hx-partial hx-target="#contacts-added" hx-swap="afterbegin">${row}</hx-partial>`
 
 function contactRoute (fastify: FastifyInstance): void {
-  // The new row looks exactly like the table's rows: the same row.hbs of click_to_load.
-  const renderRow = rowRenderer(fastify, clickToLoad)
+  // The new row looks exactly like the table's rows: the partial click_to_load declares.
+  const renderRow = fastify.components.partial('contact_row')
   const newRowOutOfBand = fastify.config.HTMX_VERSION === '4' ? htmx4Partial : htmx2OutOfBand
 
   fastify.withTypeProvider<TypeBoxTypeProvider>().post('/contacts', {

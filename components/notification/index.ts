@@ -3,9 +3,9 @@
 // notification, or a Redis PUBLISH). The framework checks each against NotificationMessage,
 // renders it once per process with message.hbs and pushes it to every page showing the feed: on
 // the page stream, or on the feed's own stream GET /notification/ as SSE event `notification`
-// (the seed's framing and replay). audience "session": a browser session's private feed.
-// Its routes: POST /notifications (publish.ts) and the demo publisher (demo.ts).
-import { defineComponent, Type, type FastifyInstance } from '#flc'
+// (the seed's framing and replay). Its routes: POST /notifications (publish.ts) and the demo
+// publisher (demo.ts).
+import { defineComponent, sessionFamily, Type, type FastifyInstance } from '#flc'
 import { NOTIFICATION_CHANNEL, NOTIFICATION_EVENT, PRIVATE_NOTIFICATIONS, privateNotificationChannel } from './channel.js'
 import { NotificationMessage } from './message.js'
 import { publishRoute } from './publish.js'
@@ -35,17 +35,8 @@ export const notification = defineComponent({
     element: false,
     stream: STREAM_PATH,
     event: NOTIFICATION_EVENT,
-    family: {
-      prefix: PRIVATE_NOTIFICATIONS,
-      key ({ audience }, { app, request }) {
-        if (audience !== 'session') return undefined
-        const session = request === undefined ? undefined : app.sessions.current(request)
-        if (session === undefined) throw new Error('The private notification feed needs a browser session: call fastify.sessions.ensure(request, reply) before rendering the page')
-        return session
-      },
-      // Only the pages of that session may read its channel.
-      authorize: (session, request) => request.server.sessions.current(request) === session
-    }
+    // audience "session": this browser session's private feed (one channel per session).
+    family: sessionFamily(PRIVATE_NOTIFICATIONS, ({ audience }) => audience === 'session')
   },
   routes (fastify: FastifyInstance) {
     publishRoute(fastify)

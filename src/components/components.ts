@@ -68,6 +68,12 @@ export class Components {
     this.handlebars.registerPartial(name, (data: object) => render(data))
   }
 
+  /** A declared partial as a function (e.g. a route answering one table row: partial('contact_row')). */
+  partial (name: string): (data: object) => string {
+    if (!this.#partialOwners.has(name)) throw new Error(`No component declares the partial "${name}" (declared: ${this.partialNames().join(', ') || 'none'})`)
+    return (data) => (this.handlebars.partials[name] as (data: object) => string)(data)
+  }
+
   /** Names of the partials declared by components (registerPartial). */
   partialNames (): string[] {
     return [...this.#partialOwners.keys()]

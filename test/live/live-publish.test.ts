@@ -2,10 +2,13 @@
 // safe by default (off without LIVE_PUBLISH_TOKEN, bearer-checked, schema-validated).
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../helpers/build.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 import type { AppConfig } from '../../src/config.js'
+import { projectRoot } from '../../src/paths.js'
 
 const TOKEN = 'live-publish-test-token-0123456789'
 
@@ -71,4 +74,18 @@ test('a good payload reaches the component\'s own stream route, with only its kn
   const html = client.data('notification')[0] ?? ''
   assert.match(html, /data-color="green"/)
   assert.match(html, /Deployed.*v2 is live/s)
+})
+
+test('npm run publish checks the message with the component\'s schema before publishing anything', () => {
+  const env = { ...process.env, REDIS_URL: '', LIVE_PUBLISH_TOKEN: '' }
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'publish.ts'), ...args], { cwd: projectRoot, encoding: 'utf8', env })
+  const bad = run('notification', '{"message":"m","color":"red"}')
+  assert.equal(bad.status, 1)
+  assert.match(bad.stderr, /title is required/)
+  const unknown = run('nope', '{}')
+  assert.equal(unknown.status, 1)
+  assert.match(unknown.stderr, /No channel component "nope" \(channel components: "notification"\)/)
+  const usage = run('notification')
+  assert.equal(usage.status, 2)
+  assert.match(usage.stderr, /usage: npm run publish/)
 })
