@@ -109,8 +109,8 @@ export interface ComponentLiveOptions<P extends TObject> {
   element?: string | false
   id?: string
   /**
-   * Path of the component's own SSE stream route (e.g. "/notification/"), registered with
-   * fastify.route(fastify.broadcasts.route(component)). Outside a page stream the component then
+   * Path of the component's own SSE stream route (e.g. "/notification/"), registered by the
+   * component loader (src/components/load.ts). Outside a page stream the component then
    * connects to it. Its frames are named `event` (default: the channel's name).
    */
   stream?: string

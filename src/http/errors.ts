@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../db/unavailable.js'
 import { DependencyUnavailableError } from '../util/dependency-error.js'
-import { DEFAULT_RETRY_AFTER_S, TimeoutError, UNAVAILABLE, type HttpError } from '../errors.js'
+import { BadParameterError, DEFAULT_RETRY_AFTER_S, TimeoutError, UNAVAILABLE, type HttpError } from '../errors.js'
 import { LogLimiter } from '../util/log-limiter.js'
 
 /** The dependency an error says is down, or undefined for any other error. */
@@ -101,7 +101,7 @@ export function installErrorHandlers (fastify: FastifyInstance): void {
       // A route's TypeBox schema refused the request: name the parameter and what it accepts,
       // with the same stable code as component routes (not Ajv's wording alone).
       request.log.info({ err: { message: error.message, code: error.code }, status: 400 }, 'request rejected')
-      return await sendError(request, reply, 400, validationMessage(error), 'FLC_BAD_PARAMETER')
+      return await sendError(request, reply, 400, validationMessage(error), new BadParameterError('').code)
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
     const code = typeof error.code === 'string' ? error.code : undefined

@@ -113,7 +113,7 @@ export class Broadcasts {
 
   /**
    * The component's own SSE stream route (GET live.stream), with its framing and replay:
-   * fastify.route(fastify.broadcasts.route(component)) in the component's plugin.
+   * registered for a component's live.stream by the component loader (src/components/load.ts).
    */
   route (component: LiveSource): RouteOptions {
     const url = component.live?.stream

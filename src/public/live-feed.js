@@ -1,11 +1,13 @@
-// notification: keeps the feed short and exactly-once.
+// Live feeds ([data-live-feed]: a channel component prepending items, e.g. notification): each
+// kept short and exactly-once. The feed names its items' class (data-live-item, default
+// "live-item"; a reset note gets "<class>-gap") and the note's text (data-live-gap).
 // - Shows each message once: ids only grow, so a message at or below the last shown id is a
 //   replay overlap and is skipped. On a page stream the event id is the page's cursor (every
 //   channel's position, "_"-separated); the feed's own position is the part at data-live-index.
 // - Standalone feed: remembers the last id in the sse-connect URL, since htmx-ext-sse rebuilds
 //   a closed EventSource from that attribute without a Last-Event-ID header (the page stream
 //   runtime, /static/live-page.js, does this for page streams).
-// - Keeps only the newest data-max notifications.
+// - Keeps only the newest data-max items.
 (function () {
   'use strict'
 
@@ -52,10 +54,14 @@
     remember(feed, id)
   })
 
-  // The colour comes as data-color (a validated plain CSS colour) and is applied through the
-  // CSSOM: the page's Content-Security-Policy allows no inline style attributes.
+  function itemClass (feed) {
+    return feed.getAttribute('data-live-item') || 'live-item'
+  }
+
+  // A colour comes as data-color (validated: the css-color format of message schemas) and is
+  // applied through the CSSOM: the page's Content-Security-Policy allows no inline styles.
   function applyColors (root) {
-    root.querySelectorAll('.notification[data-color]').forEach(function (item) {
+    root.querySelectorAll('.' + itemClass(root) + '[data-color]').forEach(function (item) {
       item.style.color = item.getAttribute('data-color')
     })
   }
@@ -65,7 +71,7 @@
     if (!feed) return
     applyColors(feed)
     const max = Number(feed.getAttribute('data-max')) || 5
-    const items = feed.querySelectorAll(':scope > .notification, :scope > .notification-gap')
+    const items = feed.querySelectorAll(':scope > .' + itemClass(feed) + ', :scope > .' + itemClass(feed) + '-gap')
     for (let i = max; i < items.length; i++) items[i].remove()
   })
 
@@ -83,8 +89,8 @@
     const id = ownId(feed, event.detail && event.detail.lastEventId)
     if (id) remember(feed, id)
     const note = document.createElement('p')
-    note.className = 'notification-gap'
-    note.textContent = 'Some notifications were missed while this page was away.'
+    note.className = itemClass(feed) + '-gap'
+    note.textContent = feed.getAttribute('data-live-gap') || 'Some updates were missed while this page was away.'
     feed.insertBefore(note, feed.firstChild)
   })
 })()
