@@ -1,6 +1,7 @@
 // Live feeds ([data-live-feed]: a channel component prepending items, e.g. notification): each
 // kept short and exactly-once. The feed names its items' class (data-live-item, default
-// "live-item"; a reset note gets "<class>-gap") and the note's text (data-live-gap).
+// "live-item"; a reset note gets "<class>-gap") and the note's text (data-live-gap). How items
+// look is the component's own script (e.g. notification's colours).
 // - Shows each message once: ids only grow, so a message at or below the last shown id is a
 //   replay overlap and is skipped. On a page stream the event id is the page's cursor (every
 //   channel's position, "_"-separated); the feed's own position is the part at data-live-index.
@@ -58,18 +59,9 @@
     return feed.getAttribute('data-live-item') || 'live-item'
   }
 
-  // A colour comes as data-color (validated: the css-color format of message schemas) and is
-  // applied through the CSSOM: the page's Content-Security-Policy allows no inline styles.
-  function applyColors (root) {
-    root.querySelectorAll('.' + itemClass(root) + '[data-color]').forEach(function (item) {
-      item.style.color = item.getAttribute('data-color')
-    })
-  }
-
   document.addEventListener('htmx:sseMessage', function (event) {
     const feed = feedOf(event)
     if (!feed) return
-    applyColors(feed)
     const max = Number(feed.getAttribute('data-max')) || 5
     const items = feed.querySelectorAll(':scope > .' + itemClass(feed) + ', :scope > .' + itemClass(feed) + '-gap')
     for (let i = max; i < items.length; i++) items[i].remove()
