@@ -1,8 +1,8 @@
 // Decorates `broadcasts`: live components from data (src/live/broadcasts.ts). Every live
 // component (defineComponent({ live: { tags } }) or ({ live: { channel } })) gets its channel
-// when the app is ready, and every contacts write announces its tags: "contacts" and
-// "contact:<id>". A component with its own stream route registers it in its plugin:
-// fastify.route(fastify.broadcasts.route(component)).
+// when the app is ready. Domains announce their own tags (plugins/contacts.ts: "contacts" and
+// "contact:<id>"). A component's own stream route (live.stream) is registered by the loader
+// (src/components/load.ts).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Broadcasts } from '../src/live/broadcasts.js'
@@ -18,27 +18,18 @@ async function broadcastsPlugin (fastify: FastifyInstance) {
     live: fastify.live,
     publish: async (channel, payload) => await fastify.broker.publish(channel, payload),
     renderUpdate: async (name, props) => await fastify.components.renderBroadcast(name, props),
-    template: (component, file) => fastify.components.template(component, file),
+    template: (source, file) => fastify.components.template(fastify.components.get(source.name), file),
     families: fastify.livePages.streams,
     streamRouteConfig: { rateLimit: fastify.rateLimits.streams },
     logger: fastify.log
   })
   fastify.decorate('broadcasts', broadcasts)
-  let stopListening = () => {}
-  // Components (and the contacts repository, when the app has one) are all known by onReady.
+  // Components are all known by onReady.
   fastify.addHook('onReady', async () => {
     for (const component of fastify.components.all()) broadcasts.add(component)
     await broadcasts.seed()
-    if (fastify.hasDecorator('contacts')) {
-      stopListening = fastify.contacts.onChange(({ kind, contact }) => {
-        broadcasts.announce(['contacts', `contact:${contact.id}`], { kind, id: contact.id })
-      })
-    }
   })
-  fastify.addHook('onClose', async () => {
-    stopListening()
-    broadcasts.close()
-  })
+  fastify.addHook('onClose', async () => broadcasts.close())
 }
 
 export default fp(broadcastsPlugin, { name: 'broadcasts', dependencies: ['components', 'live', 'live-pages', 'rate-limit', 'broker'] })

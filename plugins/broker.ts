@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Broker } from '../src/live/broker.js'
 import { MemoryBroker } from '../src/live/memory-broker.js'
 import { RedisBroker } from '../src/live/redis-broker.js'
-import { isBroadcastChannel } from '../src/components/define.js'
+import { isBroadcastChannel } from '../src/live/live-source.js'
 
 export interface BrokerPluginOptions {
   /**

@@ -6,8 +6,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createMetrics, type Metrics } from '../src/metrics/metrics.js'
 import { databaseStats } from '../src/db/database.js'
-import { bearerToken, sameSecret } from '../src/http/bearer.js'
-import { sendError } from '../src/http/errors.js'
+import { bearerGuard } from '../src/http/bearer.js'
+import { MetricsDisabledError } from '../src/errors.js'
 
 export const METRICS_PATH = '/metrics'
 
@@ -38,17 +38,7 @@ async function metricsPlugin (fastify: FastifyInstance) {
   })
 
   fastify.get(METRICS_PATH, {
-    onRequest: async (request, reply) => {
-      const expected = fastify.config.METRICS_TOKEN
-      if (expected === undefined) {
-        return await sendError(request, reply, 401, 'Metrics are not served on this port without a token: set METRICS_TOKEN and send it as "Authorization: Bearer <token>", or set METRICS_PORT to serve them on a port of their own')
-      }
-      const given = bearerToken(request)
-      if (given === undefined || !sameSecret(given, expected)) {
-        reply.header('WWW-Authenticate', 'Bearer realm="metrics"')
-        return await sendError(request, reply, 401, 'A valid "Authorization: Bearer <token>" header is required')
-      }
-    }
+    onRequest: bearerGuard({ token: () => fastify.config.METRICS_TOKEN, variable: 'METRICS_TOKEN', realm: 'metrics', disabled: () => new MetricsDisabledError() })
   }, async (_request, reply) => {
     const { contentType, body } = await metrics.scrape()
     return await reply.header('Cache-Control', 'no-store').type(contentType).send(body)

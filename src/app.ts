@@ -1,5 +1,5 @@
 // The application, as a Fastify plugin: plugins/ (infrastructure decorators) first, then every
-// component folder under components/ (each registers itself and its routes), then the pages.
+// component folder under components/ (each declares itself and its routes), then the pages.
 // Only src/server.ts listens; tests register this plugin on a fresh Fastify instance.
 import autoload from '@fastify/autoload'
 import { dirname, join } from 'node:path'
@@ -9,6 +9,7 @@ import type { AppConfig } from './config.js'
 import { installErrorHandlers } from './http/errors.js'
 import { closeConnectionsOnRefusal } from './http/refusals.js'
 import pages from './routes/pages.js'
+import { componentFoldersPlugin } from './components/load.js'
 import health from './routes/health.js'
 
 export interface AppOptions {
@@ -32,14 +33,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions): 
 
   installErrorHandlers(fastify)
 
-  await fastify.register(autoload, {
-    dir: join(here, '..', 'components'),
-    indexPattern: /^index\.(ts|js)$/,
-    // A component's folder only holds it: its routes are its own business, not a URL prefix.
-    dirNameRoutePrefix: false,
-    ignorePattern: /\.d\.ts$|\.map$/,
-    maxDepth: 1
-  })
+  // Every components/<name>/index module default-exports its definition (src/components/load.ts).
+  await fastify.register(componentFoldersPlugin(join(here, '..', 'components')))
 
   await fastify.register(pages)
   await fastify.register(health)

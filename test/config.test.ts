@@ -41,6 +41,8 @@ test('a bad value is one line naming the variable, the value and what is accepte
     [{ NODE_ENV: 'staging' }, /NODE_ENV="staging"/],
     [{ NOTIFICATIONS_TOKEN: 'short' }, /NOTIFICATIONS_TOKEN="short".*at least 16 printable characters/],
     [{ NOTIFICATIONS_TOKEN: 'a secret with spaces in it' }, /NOTIFICATIONS_TOKEN=.*without spaces/],
+    [{ LIVE_PUBLISH_TOKEN: 'short' }, /LIVE_PUBLISH_TOKEN="short".*at least 16 printable characters/],
+    [{ LIVE_PUBLISH_TOKEN: 'a secret with spaces in it' }, /LIVE_PUBLISH_TOKEN=.*without spaces/],
     [{ CHANNEL_PREFIX: 'a b' }, /CHANNEL_PREFIX="a b"/],
     [{ DEMO_PUBLISHER: 'yes' }, /DEMO_PUBLISHER="yes".*auto/]
   ]

@@ -1,11 +1,7 @@
 // Rows of the contacts table: the status is edited in place (PATCH /contacts/:id answers the
 // updated row) and a contact is deleted (DELETE /contacts/:id answers nothing: htmx removes
 // the row). Both need the page's CSRF token (hx-headers on the contacts section).
-import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { ContactRow } from '../../src/contacts/repository.js'
-import type { Component } from '../../src/components/define.js'
+import { Type, type ComponentFiles, type ContactRow, type FastifyInstance, type TypeBoxTypeProvider } from '#flc'
 
 export const ContactIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
 export const StatusBody = Type.Object({
@@ -14,12 +10,15 @@ export const StatusBody = Type.Object({
 })
 
 /** The row template (row.hbs), used by the table ({{> contact_row}}) and by these routes. */
-export function rowRenderer (fastify: FastifyInstance, table: Pick<Component, 'name' | 'dir' | 'templatePath'>): (contact: ContactRow) => string {
-  const render = fastify.components.template(table, 'row.hbs')
-  return (contact) => render({ ...contact, active: contact.status === 'active' })
+export function rowRenderer (fastify: FastifyInstance, table: ComponentFiles): (contact: ContactRow) => string {
+  return fastify.components.template(table, 'row.hbs')
 }
 
-export async function rowRoutes (fastify: FastifyInstance, renderRow: (contact: ContactRow) => string): Promise<void> {
+export async function rowRoutes (fastify: FastifyInstance, table: ComponentFiles): Promise<void> {
+  const renderRow = rowRenderer(fastify, table)
+  // A write through fastify.contacts drops the cached pages of the table, in every process.
+  const stopListening = fastify.contacts.onChange(() => fastify.components.invalidate('contacts'))
+  fastify.addHook('onClose', async () => stopListening())
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.patch('/contacts/:id', {
     onRequest: fastify.csrfProtection,

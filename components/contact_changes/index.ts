@@ -1,15 +1,10 @@
 // contact_changes: edits and deletes reach every open contacts table. For each update or delete
 // of a contact it renders a <template> (the row as it is now, or nothing when it is gone);
 // script.js puts it in place of that contact's row wherever the table shows it.
-import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import { defineComponent } from '../../src/components/define.js'
-import { sourceDirOf } from '../../src/paths.js'
-import { goneOrThrow } from '../../src/contacts/errors.js'
+import { defineComponent, goneOrThrow, Type } from '#flc'
 
 export const contactChanges = defineComponent({
   name: 'contact_changes',
-  dir: sourceDirOf(import.meta.url),
   props: Type.Object({ id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
   live: {
     tags: ['contacts'],
@@ -25,6 +20,4 @@ export const contactChanges = defineComponent({
   }
 })
 
-export default async function (fastify: FastifyInstance) {
-  fastify.components.register(contactChanges)
-}
+export default contactChanges

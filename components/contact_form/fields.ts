@@ -1,10 +1,7 @@
 // The contact form's fields and their rules (TypeBox), checked all at once so every bad field
 // gets its own inline message. The repository checks again (trimmed, lower-cased email): this
 // is for people, that is for every caller.
-import { Type, type Static } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { ValueErrorType } from '@sinclair/typebox/errors'
-import { cleanText } from '../../src/util/text.js'
+import { cleanText, Type, TypeCompiler, ValueErrorType, type Static } from '#flc'
 
 export const FIELDS = ['firstName', 'lastName', 'email', 'status'] as const
 export type ContactFormValues = Record<typeof FIELDS[number], string>

@@ -5,14 +5,10 @@
 // - 422 (invalid fields) or 409 (email taken): the form again with an inline error per field
 //   and everything the person typed.
 // Without htmx (no JavaScript) a success redirects to the page and an error shows the form.
-import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { defineComponent } from '../../src/components/define.js'
-import { sourceDirOf } from '../../src/paths.js'
-import { DuplicateEmailError, InvalidContactError } from '../../src/contacts/errors.js'
-import { clickToLoad } from '../click_to_load/index.js'
-import { rowRenderer } from '../click_to_load/rows.js'
+import {
+  defineComponent, DuplicateEmailError, InvalidContactError, Type,
+  type FastifyInstance, type Static, type TypeBoxTypeProvider
+} from '#flc'
 import { checkContactForm, ContactFormBody, FIELDS, type ContactFormValues } from './fields.js'
 
 const Text = Type.Optional(Type.String())
@@ -26,10 +22,12 @@ export const ContactFormProps = Type.Object({
 
 export const contactForm = defineComponent({
   name: 'contact_form',
-  dir: sourceDirOf(import.meta.url),
   props: ContactFormProps,
+  routes: (fastify) => contactRoute(fastify),
   data: (props) => ({ ...props, inactive: props.values?.status === 'inactive' })
 })
+
+export default contactForm
 
 type FormProps = Static<typeof ContactFormProps>
 
@@ -42,10 +40,9 @@ const htmx2OutOfBand = (row: string): string =>
 const htmx4Partial = (row: string): string =>
   `<hx-partial hx-target="#contacts-added" hx-swap="afterbegin">${row}</hx-partial>`
 
-export default async function contactFormPlugin (fastify: FastifyInstance): Promise<void> {
-  fastify.components.register(contactForm)
-  // The new row looks exactly like the table's rows: the same row.hbs of click_to_load.
-  const renderRow = rowRenderer(fastify, clickToLoad)
+function contactRoute (fastify: FastifyInstance): void {
+  // The new row looks exactly like the table's rows: the partial click_to_load declares.
+  const renderRow = fastify.components.partial('contact_row')
   const newRowOutOfBand = fastify.config.HTMX_VERSION === '4' ? htmx4Partial : htmx2OutOfBand
 
   fastify.withTypeProvider<TypeBoxTypeProvider>().post('/contacts', {

@@ -1,14 +1,9 @@
 // new_contacts: the top of the contacts table, where contacts added since the page was
 // rendered appear live, in every open page (the tag "contacts": each create prepends its row).
-import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import { defineComponent } from '../../src/components/define.js'
-import { sourceDirOf } from '../../src/paths.js'
-import { goneOrThrow } from '../../src/contacts/errors.js'
+import { defineComponent, goneOrThrow, Type } from '#flc'
 
 export const newContacts = defineComponent({
   name: 'new_contacts',
-  dir: sourceDirOf(import.meta.url),
   props: Type.Object({ id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
   live: {
     tags: ['contacts'],
@@ -25,6 +20,4 @@ export const newContacts = defineComponent({
   }
 })
 
-export default async function (fastify: FastifyInstance) {
-  fastify.components.register(newContacts)
-}
+export default newContacts

@@ -1,90 +1,14 @@
-// notification: keeps the feed short and exactly-once.
-// - Shows each message once: ids only grow, so a message at or below the last shown id is a
-//   replay overlap and is skipped. On a page stream the event id is the page's cursor (every
-//   channel's position, "_"-separated); the feed's own position is the part at data-live-index.
-// - Standalone feed: remembers the last id in the sse-connect URL, since htmx-ext-sse rebuilds
-//   a closed EventSource from that attribute without a Last-Event-ID header (the page stream
-//   runtime, /static/live-page.js, does this for page streams).
-// - Keeps only the newest data-max notifications.
+// notification: each item's colour comes as data-color (checked by the message schema's
+// css-color format) and is applied through the CSSOM: the page's Content-Security-Policy allows
+// no inline style attributes. Keeping the feed short and exactly-once is the framework's
+// (/static/live-feed.js).
 (function () {
   'use strict'
-
-  function parseId (id) {
-    const m = /^(\d+)-(\d+)$/.exec(id || '')
-    return m ? [Number(m[1]), Number(m[2])] : null
-  }
-
-  function isNewer (id, than) {
-    const a = parseId(id)
-    const b = parseId(than)
-    if (!a) return false
-    if (!b) return true
-    return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1])
-  }
-
-  function ownId (feed, eventId) {
-    const index = feed.getAttribute('data-live-index')
-    if (index === null) return eventId
-    return (eventId || '').split('_')[Number(index)] || ''
-  }
-
-  function remember (feed, id) {
-    feed.setAttribute('data-last-id', id)
-    if (!feed.hasAttribute('sse-connect')) return
-    const url = new URL(feed.getAttribute('sse-connect'), window.location.href)
-    url.searchParams.set('lastEventId', id)
-    feed.setAttribute('sse-connect', url.pathname + url.search)
-  }
-
-  function feedOf (event) {
-    return event.target.closest && event.target.closest('[data-live-feed]')
-  }
-
-  document.addEventListener('htmx:sseBeforeMessage', function (event) {
-    const feed = feedOf(event)
+  document.addEventListener('htmx:sseMessage', function (event) {
+    const feed = event.target.closest && event.target.closest('[data-live-feed="notification"]')
     if (!feed) return
-    const id = ownId(feed, event.detail && event.detail.lastEventId)
-    if (!id) return
-    if (!isNewer(id, feed.getAttribute('data-last-id'))) {
-      event.preventDefault()
-      return
-    }
-    remember(feed, id)
-  })
-
-  // The colour comes as data-color (a validated plain CSS colour) and is applied through the
-  // CSSOM: the page's Content-Security-Policy allows no inline style attributes.
-  function applyColors (root) {
-    root.querySelectorAll('.notification[data-color]').forEach(function (item) {
+    feed.querySelectorAll('.notification[data-color]').forEach(function (item) {
       item.style.color = item.getAttribute('data-color')
     })
-  }
-
-  document.addEventListener('htmx:sseMessage', function (event) {
-    const feed = feedOf(event)
-    if (!feed) return
-    applyColors(feed)
-    const max = Number(feed.getAttribute('data-max')) || 5
-    const items = feed.querySelectorAll(':scope > .notification, :scope > .notification-gap')
-    for (let i = max; i < items.length; i++) items[i].remove()
-  })
-
-  // The server could not replay everything since our last id (history is bounded): say so,
-  // and continue from the id the server gave. On a page stream, resets name their channel.
-  document.addEventListener('sse:reset', function (event) {
-    const feed = feedOf(event)
-    if (!feed) return
-    const channel = feed.getAttribute('data-live-channel')
-    if (channel) {
-      let data = {}
-      try { data = JSON.parse((event.detail && event.detail.data) || '{}') } catch (e) {}
-      if (data.channel !== channel) return
-    }
-    const id = ownId(feed, event.detail && event.detail.lastEventId)
-    if (id) remember(feed, id)
-    const note = document.createElement('p')
-    note.className = 'notification-gap'
-    note.textContent = 'Some notifications were missed while this page was away.'
-    feed.insertBefore(note, feed.firstChild)
   })
 })()

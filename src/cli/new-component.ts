@@ -14,7 +14,7 @@ function scaffold (args: string[]): void {
     const { name, kind } = parseScaffoldArgs(args)
     const { created } = scaffoldComponent(projectRoot, name, kind)
     console.log(`created\n${created.map((path) => `  ${path}`).join('\n')}`)
-    if (kind === 'channel') console.log(`next: put {{component "${name}"}} in a page, publish {"text":"…"} on ${scaffoldChannel(name)} (fastify.broker.publish or Redis PUBLISH), run node test/run.mjs test/components/${name}.test.ts`)
+    if (kind === 'channel') console.log(`next: put {{component "${name}"}} in a page, publish with LIVE_PUBLISH_TOKEN=<16+ chars> set: npm run publish -- ${name} '{"text":"hi"}' (or POST /live/publish/${name}; with Redis, PUBLISH on ${scaffoldChannel(name)}), run node test/run.mjs test/components/${name}.test.ts`)
     else if (kind === 'live') console.log(`next: put {{component "${name}"}} in a page, call fastify.broadcasts.announce(['${name}']) when its data changes, run node test/run.mjs test/components/${name}.test.ts`)
     else console.log(`next: use {{component "${name}" title="Hello"}} in a template, open ${scaffoldUrl(name)}?title=Hello, run node test/run.mjs test/components/${name}.test.ts`)
   } catch (error) {

@@ -19,6 +19,7 @@ export class Components {
   readonly cache = new RenderCache()
   readonly #templates: TemplateCache
   readonly #renderer: ComponentRenderer
+  readonly #partialOwners = new Map<string, string>()
 
   constructor (private readonly app: FastifyInstance, watchTemplates: boolean) {
     registerComponentHelpers(this.handlebars)
@@ -53,6 +54,29 @@ export class Components {
     if (!existsSync(path)) throw new Error(`Component "${component.name}": template ${path} does not exist`)
     this.#templates.get(component, path)
     return (data) => this.#templates.get(component, path)(data)
+  }
+
+  /**
+   * A partial other templates use by name ({{> contact_row}}): a template of the component's
+   * folder (reloaded like the others in development). One name, one component.
+   */
+  registerPartial (component: Pick<Component, 'name' | 'dir' | 'templatePath'>, name: string, file: string): void {
+    const owner = this.#partialOwners.get(name)
+    if (owner !== undefined) throw new Error(`Partial "${name}" is declared by component "${owner}" and by "${component.name}": give one another name`)
+    const render = this.template(component, file)
+    this.#partialOwners.set(name, component.name)
+    this.handlebars.registerPartial(name, (data: object) => render(data))
+  }
+
+  /** A declared partial as a function (e.g. a route answering one table row: partial('contact_row')). */
+  partial (name: string): (data: object) => string {
+    if (!this.#partialOwners.has(name)) throw new Error(`No component declares the partial "${name}" (declared: ${this.partialNames().join(', ') || 'none'})`)
+    return (data) => (this.handlebars.partials[name] as (data: object) => string)(data)
+  }
+
+  /** Names of the partials declared by components (registerPartial). */
+  partialNames (): string[] {
+    return [...this.#partialOwners.keys()]
   }
 
   /** Drops cached renders tagged `tag` here and (through plugins/component-cache) in every process. */

@@ -1,10 +1,16 @@
 // A component: one folder holding its Handlebars template, optional CSS and JS, and an index.ts
-// that defines it with defineComponent() and registers it (see components/*/index.ts).
+// whose default export is its definition (defineComponent(); loaded by src/components/load.ts).
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Static, TObject } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import { messageValidator, type MessageValidator } from './message.js'
+import { sourceDirOf } from '../paths.js'
+import { broadcastChannel, type Change, type LiveMessageCheck, type LivePage } from '../live/live-source.js'
+
+export { broadcastChannel, isBroadcastChannel, type Change, type LiveMessageCheck, type LivePage, type LivePageSlot } from '../live/live-source.js'
 
 /** What a component's data function can reach while it renders. */
 export interface RenderContext {
@@ -17,30 +23,14 @@ export interface RenderContext {
   broadcast?: boolean
 }
 
-/** The page stream of the page being rendered: every live component's channel joins it. */
-export interface LivePage {
-  /**
-   * Adds a channel to the page's one stream. lastId: the channel's newest id now (null: empty;
-   * undefined: unknown, the broker did not answer). Answers the SSE event name to swap on
-   * (sse-swap) and the channel's place in the stream's cursor.
-   */
-  join (channel: string, lastId: string | null | undefined): LivePageSlot
-}
-
-export interface LivePageSlot {
-  /** SSE event name of the channel on the page stream. */
-  event: string
-  /** The channel's place in the stream's cursor (data-live-index). */
-  index: number
-  /** htmx 2: the component swaps with sse-swap="{{event}}"; htmx 4 has no sse-swap (the page runtime swaps). */
-  sseSwap: boolean
-}
-
 export interface ComponentOptions<P extends TObject> {
   /** Unique name, used by {{component "name"}} and in asset URLs: lower case, digits, _ */
   name: string
-  /** The component's folder: pass sourceDirOf(import.meta.url). */
-  dir: string
+  /**
+   * The component's folder. Leave it out for a component folder (components/<name>/index.ts
+   * default-exports the definition): the loader (src/components/load.ts) sets it.
+   */
+  dir?: string
   /** Schema of the props; every render validates them. */
   props: P
   /** Turns validated props into template data (may load from the database). */
@@ -62,20 +52,16 @@ export interface ComponentOptions<P extends TObject> {
    * per process, never once per browser) and pushes the HTML to every page showing it.
    */
   live?: ComponentLiveOptions<P>
+  /** Its own GET route answering it as a fragment, e.g. '/contacts/:page' (see componentRoute). */
+  route?: string
+  /** Other routes of the component (registered by the loader, in their own encapsulated scope). */
+  routes?: (fastify: FastifyInstance, component: ComponentFiles) => Promise<void> | void
+  /**
+   * Partials other templates may use by name ({{> contact_row}}): name → .hbs file in dir.
+   * A template using a partial that no component declares stops start-up with its name.
+   */
+  partials?: Record<string, string>
 }
-
-/** What an announcement says changed (a repository write, or a call from outside the app). */
-export interface Change {
-  tags: string[]
-  kind?: 'create' | 'update' | 'delete'
-  /** Id of the item written, when one was. */
-  id?: number
-}
-
-/** What a live component's message check answers: the data of the update, or why it is dropped. */
-export type LiveMessageCheck =
-  | { ok: true, value: object }
-  | { ok: false, reason: string, detail?: string }
 
 /**
  * A family of private channels, one per key (e.g. one per browser session): the component joins
@@ -100,8 +86,13 @@ export interface ComponentLiveOptions<P extends TObject> {
    * message() checks each published payload and gives the data its update renders with.
    */
   channel?: string
-  /** With channel: checks one published payload (hostile: anyone may publish). */
-  message?: (payload: string) => LiveMessageCheck
+  /**
+   * With channel: the schema of a message (TypeBox, e.g. Type.Object({ text: Type.String() })):
+   * the framework checks every published payload against it (and cleans its text), drops the
+   * ones that fail (counted), and validates POST /live/publish/<name> bodies with it. Or a
+   * function checking one raw payload yourself (hostile: anyone may publish).
+   */
+  message?: TObject | ((payload: string) => LiveMessageCheck)
   /**
    * Template (in the component's folder) of each update, e.g. "message.hbs": rendered with
    * message()'s value. Default: the component's own template, with that value as its props.
@@ -118,8 +109,8 @@ export interface ComponentLiveOptions<P extends TObject> {
   element?: string | false
   id?: string
   /**
-   * Path of the component's own SSE stream route (e.g. "/notification/"), registered with
-   * fastify.route(fastify.broadcasts.route(component)). Outside a page stream the component then
+   * Path of the component's own SSE stream route (e.g. "/notification/"), registered by the
+   * component loader (src/components/load.ts). Outside a page stream the component then
    * connects to it. Its frames are named `event` (default: the channel's name).
    */
   stream?: string
@@ -139,6 +130,8 @@ export interface ComponentLive<P extends TObject = TObject> {
   id?: string
   props?: (change: Change) => Static<P> | undefined
   message?: (payload: string) => LiveMessageCheck
+  /** The declared message schema's validator (absent when message is a function). */
+  validator?: MessageValidator<TObject>
   update?: string
   stream?: string
   /** Frame name on its own stream route. */
@@ -151,13 +144,20 @@ export interface ComponentCacheOptions {
   tags?: string[]
 }
 
+/** A component's name and files (what its routes need to render its extra templates). */
+export type ComponentFiles = Pick<Component, 'name' | 'dir' | 'templatePath'>
+
 export interface Component<P extends TObject = TObject> {
   readonly name: string
+  /** Its folder ('' until the loader binds it: see bindComponent). */
   readonly dir: string
   readonly props: P
   readonly templatePath: string
   readonly css: readonly string[]
   readonly js: readonly string[]
+  readonly route: string | undefined
+  readonly routes: ((fastify: FastifyInstance, component: ComponentFiles) => Promise<void> | void) | undefined
+  readonly partials: Readonly<Record<string, string>>
   readonly propsCheck: TypeCheck<P>
   readonly data: (props: Static<P>, ctx: RenderContext) => Promise<object> | object
   readonly cache: { ttlMs: (ctx: RenderContext) => number, tags: readonly string[] } | undefined
@@ -192,17 +192,8 @@ const ELEMENT = /^[a-z][a-z0-9]{0,20}$/
 const ELEMENT_ID = /^[A-Za-z][A-Za-z0-9_-]{0,100}$/
 const STREAM_PATH = /^\/[A-Za-z0-9_./-]{0,200}$/
 
-/** The broker channel (and page stream event) of a tags component's updates. */
-export function broadcastChannel (component: string): string {
-  return `broadcast.${component}`
-}
-
-/**
- * Whether a channel carries a tags component's updates: only the app writes those (coalesced,
- * once per change); outside writers announce by tag instead (XADD <prefix>broadcast:announcements).
- */
-export function isBroadcastChannel (channel: string): boolean {
-  return channel.startsWith('broadcast.')
+function isObjectSchema (value: unknown): value is TObject {
+  return typeof value === 'object' && value !== null && (value as TObject).type === 'object' && typeof (value as TObject).properties === 'object'
 }
 
 function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<P> | undefined): ComponentLive<P> | undefined {
@@ -213,7 +204,7 @@ function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<
   if (tags !== undefined && (!Array.isArray(tags) || tags.length === 0 || !tags.every((tag) => TAG.test(tag)))) fail('tags must be a non-empty list of data tags (1-100 letters, digits, _ . : -), e.g. ["contacts"]')
   if (channel !== undefined) {
     if (typeof channel !== 'string' || !CHANNEL.test(channel) || channel.startsWith('broadcast.')) fail('channel must be 1-200 letters, digits or _ . : - and not start with "broadcast." (the channels of tags components)')
-    if (typeof options.message !== 'function') fail('message is required with channel: it checks each published payload, e.g. (payload) => ({ ok: true, value: JSON.parse(payload) })')
+    if (typeof options.message !== 'function' && !isObjectSchema(options.message)) fail('message is required with channel: the schema of a message, e.g. Type.Object({ text: Type.String({ maxLength: 500 }) })')
     if (options.props !== undefined) fail('props is for tags components; a channel component gets its update data from message()')
   } else if (options.message !== undefined || options.update !== undefined) {
     fail('message and update are for channel components (live.channel); a tags component renders itself with props(change)')
@@ -233,17 +224,87 @@ function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<
   if (family !== undefined && (!FAMILY_PREFIX.test(family.prefix) || typeof family.key !== 'function' || typeof family.authorize !== 'function')) {
     fail('family needs prefix (1-40 letters, digits or _ . -), key(props, ctx) and authorize(key, request)')
   }
-  return { tags: [...(tags ?? [])], channel: liveChannel, swap, element, id: options.id, props: options.props, message: options.message, update: options.update, stream: options.stream, event, family }
+  const validator = isObjectSchema(options.message) ? messageValidator(options.message) : undefined
+  const message = validator === undefined ? options.message as ((payload: string) => LiveMessageCheck) | undefined : validator.parse
+  return { tags: [...(tags ?? [])], channel: liveChannel, swap, element, id: options.id, props: options.props, message, validator, update: options.update, stream: options.stream, event, family }
+}
+
+const PARTIAL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,100}$/
+
+interface Unbound {
+  template: string
+  css?: string[]
+  js?: string[]
+  /** Folder of the module that called defineComponent (for a definition imported directly, e.g. by a test). */
+  definedIn?: string
+}
+const unbound = new WeakMap<object, Unbound>()
+
+/** The source folder of the module calling defineComponent, from the call stack (V8 call sites). */
+function definingFolder (): string | undefined {
+  const original = Error.prepareStackTrace
+  try {
+    Error.prepareStackTrace = (_error, frames) => frames
+    const frames = new Error().stack as unknown as NodeJS.CallSite[]
+    const self = frames[0]?.getFileName()
+    const caller = frames.map((frame) => frame.getFileName()).find((file) => file !== undefined && file !== null && file !== self)
+    return caller === undefined || caller === null ? undefined : sourceDirOf(caller.startsWith('file:') ? caller : pathToFileURL(caller).href)
+  } catch {
+    return undefined
+  } finally {
+    Error.prepareStackTrace = original
+  }
+}
+
+/**
+ * A definition without its folder yet (imported directly rather than through the loader, e.g.
+ * by a test) gets the folder of the module that defined it.
+ */
+export function bindWhereDefined<P extends TObject> (component: Component<P>): Component<P> {
+  const pending = unbound.get(component)
+  if (pending === undefined) return component
+  if (pending.definedIn === undefined) throw new Error(`Component "${component.name}" has no folder: default-export it from components/${component.name}/index.ts, or pass dir to defineComponent`)
+  return bindComponent(component, pending.definedIn)
+}
+
+/** Whether a value is a component definition (what a component folder's module default-exports). */
+export function isComponent (value: unknown): value is Component {
+  return typeof value === 'object' && value !== null && typeof (value as Component).name === 'string' &&
+    typeof (value as Component).propsCheck?.Check === 'function'
+}
+
+/**
+ * Gives a definition its folder and checks the files it names there (template, assets,
+ * live.update, partials). defineComponent() does it when given dir; the loader otherwise.
+ */
+export function bindComponent<P extends TObject> (component: Component<P>, dir: string): Component<P> {
+  const pending = unbound.get(component)
+  if (pending === undefined) {
+    if (component.dir !== dir) throw new Error(`Component "${component.name}" already has its folder ${component.dir}; it cannot also come from ${dir}`)
+    return component
+  }
+  const { name } = component
+  const templatePath = join(dir, pending.template)
+  if (!existsSync(templatePath)) throw new Error(`Component "${name}": template ${templatePath} does not exist`)
+  const live = component.live
+  if (live?.update !== undefined && !existsSync(join(dir, live.update))) throw new Error(`Component "${name}": live.update template ${join(dir, live.update)} does not exist`)
+  for (const [partial, file] of Object.entries(component.partials)) {
+    if (!existsSync(join(dir, file))) throw new Error(`Component "${name}": partial "${partial}" file ${join(dir, file)} does not exist`)
+  }
+  Object.assign(component, {
+    dir,
+    templatePath,
+    css: assetList(dir, pending.css, 'style.css', name),
+    js: assetList(dir, pending.js, 'script.js', name)
+  })
+  unbound.delete(component)
+  return component
 }
 
 export function defineComponent<P extends TObject> (options: ComponentOptions<P>): Component<P> {
   const { name, dir } = options
   if (typeof name !== 'string' || !COMPONENT_NAME.test(name)) {
     throw new Error(`Component name ${JSON.stringify(name)} is invalid: use lower-case letters, digits and _ (e.g. "click_to_load")`)
-  }
-  const templatePath = join(dir, options.template ?? 'template.hbs')
-  if (!existsSync(templatePath)) {
-    throw new Error(`Component "${name}": template ${templatePath} does not exist (pass dir: sourceDirOf(import.meta.url))`)
   }
   const live = liveOf(name, options.live)
   if (live?.element === false && options.cache !== undefined) {
@@ -255,17 +316,30 @@ export function defineComponent<P extends TObject> (options: ComponentOptions<P>
   if (live !== undefined && live.tags.length > 0 && live.props === undefined && !propsCheck.Check({})) {
     throw new Error(`Component "${name}": live.props is required: an update is rendered once for every page showing it, with props(change) (default {}), and {} is not valid props of this component (make its props optional, or derive them from the change, e.g. props: (change) => ({ id: change.id }))`)
   }
-  if (live?.update !== undefined && !existsSync(join(dir, live.update))) throw new Error(`Component "${name}": live.update template ${join(dir, live.update)} does not exist`)
-  return {
+  const partials = { ...(options.partials ?? {}) }
+  for (const [partial, file] of Object.entries(partials)) {
+    if (!PARTIAL_NAME.test(partial) || typeof file !== 'string' || !/^[\w.-]+\.hbs$/.test(file)) {
+      throw new Error(`Component "${name}": partials must map a name (a letter, then letters, digits, _ or -) to a .hbs file directly in its folder, e.g. { contact_row: 'row.hbs' }`)
+    }
+  }
+  if (options.route !== undefined && (typeof options.route !== 'string' || !options.route.startsWith('/'))) {
+    throw new Error(`Component "${name}": route must be a URL path, e.g. "/${name}/:id"`)
+  }
+  const component: Component<P> = {
     name,
-    dir,
+    dir: '',
     props: options.props,
-    templatePath,
-    css: assetList(dir, options.css, 'style.css', name),
-    js: assetList(dir, options.js, 'script.js', name),
+    templatePath: '',
+    css: [],
+    js: [],
+    route: options.route,
+    routes: options.routes,
+    partials,
     propsCheck,
     data: options.data ?? ((props) => props),
     cache: cacheOf(options.cache),
     live
   }
+  unbound.set(component, { template: options.template ?? 'template.hbs', css: options.css, js: options.js, definedIn: dir === undefined ? definingFolder() : undefined })
+  return dir === undefined ? component : bindComponent(component, dir)
 }

@@ -8,6 +8,7 @@ export class ComponentRegistry {
   readonly #components = new Map<string, Component>()
 
   register<P extends TObject> (component: Component<P>): Component<P> {
+    if (component.dir === '') throw new Error(`Component "${component.name}" has no folder: default-export it from components/${component.name}/index.ts (the loader gives it its folder), or pass dir to defineComponent`)
     const existing = this.#components.get(component.name)
     if (existing !== undefined) throw new DuplicateComponentError(component.name, existing.dir, component.dir)
     this.#components.set(component.name, component as unknown as Component)

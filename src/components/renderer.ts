@@ -189,6 +189,7 @@ function frameOf (options: HelperOptions, helper: string): RenderFrame {
  * - {{component "name" prop=value ...}} renders a component in place;
  * - {{#component "name" ...}}…{{/component}} does the same and hands it the block as its slot;
  * - {{slot}} in a component's template is that block ({{#slot}}fallback{{/slot}} when none was given);
+ * - {{eq a b}} compares two values (in {{#if (eq status "active")}});
  * - {{component_assets}} (in a page's <head>) becomes the CSS/JS tags of every component used.
  * The block is rendered by the caller's template with the caller's escaping ({{x}} escaped,
  * {{{x}}} raw) and inserted by {{slot}} as-is: it is markup of a trusted template, not data.
@@ -210,6 +211,8 @@ export function registerComponentHelpers (handlebars: HandlebarsEnv): void {
     if (slot !== undefined) return new handlebars.SafeString(slot)
     return typeof options.fn === 'function' ? new handlebars.SafeString(options.fn(this)) : ''
   })
+  // {{#if (eq status "active")}}: templates compare a value without a data function for it.
+  handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b)
   handlebars.registerHelper('component_assets', function (options: HelperOptions) {
     return new handlebars.SafeString(frameOf(options, 'component_assets').session.marker('assets'))
   })

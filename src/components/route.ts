@@ -4,19 +4,18 @@
 // them ("2" → 2) before the handler runs, so nothing is cast and bad input is a 400 naming the
 // parameter.
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify'
-import createError from '@fastify/error'
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Component } from './define.js'
 import { cleanStrings } from '../util/text.js'
+import { BadParameterError } from '../errors.js'
 
 export interface ComponentRouteOptions {
   /** The URL, e.g. '/contacts/:page'; each ":name" must be a prop of the component. */
   url: string
 }
 
-/** A path parameter or query value failed the props schema: 400, the message names it and the rule. */
-export const BadParameterError = createError<'FLC_BAD_PARAMETER', 400, [message: string]>('FLC_BAD_PARAMETER', '%s', 400)
+export { BadParameterError }
 
 /** "page must be a whole number from 1 to 1000000000": the rule of the prop, not Ajv's one failed keyword. */
 function describe (props: TObject, error: FastifySchemaValidationError): string {

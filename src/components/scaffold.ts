@@ -4,10 +4,10 @@
 // overwrites anything.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import createError from '@fastify/error'
 import { COMPONENT_NAME } from './define.js'
+import { ScaffoldError } from '../errors.js'
 
-export const ScaffoldError = createError<'FLC_SCAFFOLD', 500, [message: string]>('FLC_SCAFFOLD', '%s', 500)
+export { ScaffoldError }
 
 export const SCAFFOLD_USAGE = 'usage: npm run new:component -- <name> [--live | --channel]   (name: lower-case letters, digits and _, e.g. contact_card)'
 
@@ -43,28 +43,20 @@ export function parseScaffoldArgs (args: string[]): { name: string, kind: Scaffo
 
 /** A live component: re-rendered on every open page when its tag is announced. */
 function liveFiles (name: string): Record<string, string> {
-  const id = camel(name)
   return {
     'index.ts': `// ${name}: say in one line what it shows. Live: a write announcing one of its tags (put the
-// data it shows there, e.g. ['contacts']; fastify.broadcasts.announce(['${name}']) works too) re-renders
-// it once per process and pushes it to every open page showing it. In a page: {{component "${name}"}}.
-import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import { defineComponent } from '../../src/components/define.js'
-import { sourceDirOf } from '../../src/paths.js'
+// data it shows there, e.g. ['contacts'], announced by every contacts write; fastify.broadcasts
+// .announce(['${name}']) works too) re-renders it once per process and pushes it to every open
+// page showing it. In a page: {{component "${name}"}}.
+import { defineComponent, Type } from '#flc'
 
-export const ${id} = defineComponent({
+export default defineComponent({
   name: '${name}',
-  dir: sourceDirOf(import.meta.url),
   props: Type.Object({}, { additionalProperties: false }),
   live: { tags: ['${name}'] },
-  // Template data (may be async and query the database through ctx.app).
+  // Template data; may be async and read the database, e.g. count: await app.contacts.count()
   data: () => ({ renderedAt: new Date().toISOString() })
 })
-
-export default async function ${id}Plugin (fastify: FastifyInstance): Promise<void> {
-  fastify.components.register(${id})
-}
 `,
     'template.hbs': `<span class="${name.replace(/_/g, '-')}">Rendered at {{renderedAt}}</span>
 `
@@ -73,39 +65,23 @@ export default async function ${id}Plugin (fastify: FastifyInstance): Promise<vo
 
 /** A live feed: every message published on its channel is checked and prepended as an item. */
 function channelFiles (name: string): Record<string, string> {
-  const id = camel(name)
   const css = name.replace(/_/g, '-')
   const channel = scaffoldChannel(name)
   return {
-    'index.ts': `// ${name}: a live feed. Each message published on "${channel}" (JSON {"text": "..."};
-// fastify.broker.publish, or PUBLISH from any Redis client) is checked, rendered once per process
-// with item.hbs and prepended in every page showing {{component "${name}"}}; also on GET ${scaffoldUrl(name)}/.
-import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { defineComponent, type LiveMessageCheck } from '../../src/components/define.js'
-import { sourceDirOf } from '../../src/paths.js'
+    'index.ts': `// ${name}: a live feed. Each message published on "${channel}" (JSON {"text": "..."}) is
+// checked against Message by the framework (bad ones are dropped and counted), rendered once per
+// process with item.hbs and prepended in every page showing {{component "${name}"}}; also on
+// GET ${scaffoldUrl(name)}/. Publish: npm run publish -- ${name} '{"text":"hi"}' (LIVE_PUBLISH_TOKEN),
+// POST /live/publish/${name}, fastify.broker.publish, or PUBLISH from any Redis client.
+import { defineComponent, Type } from '#flc'
 
-const Message = TypeCompiler.Compile(Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }) }))
+export const Message = Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }) })
 
-/** Anyone may publish on the channel: check before rendering. */
-function checkMessage (payload: string): LiveMessageCheck {
-  let value: unknown
-  try { value = JSON.parse(payload) } catch { return { ok: false, reason: 'invalid-json', detail: payload.slice(0, 100) } }
-  return Message.Check(value) ? { ok: true, value: { text: value.text } } : { ok: false, reason: 'invalid', detail: payload.slice(0, 100) }
-}
-
-export const ${id} = defineComponent({
+export default defineComponent({
   name: '${name}',
-  dir: sourceDirOf(import.meta.url),
   props: Type.Object({}, { additionalProperties: false }),
-  live: { channel: '${channel}', message: checkMessage, update: 'item.hbs', swap: 'prepend', element: 'ul', stream: '${scaffoldUrl(name)}/' }
+  live: { channel: '${channel}', message: Message, update: 'item.hbs', swap: 'prepend', element: 'ul', stream: '${scaffoldUrl(name)}/' }
 })
-
-export default async function ${id}Plugin (fastify: FastifyInstance): Promise<void> {
-  fastify.components.register(${id})
-  fastify.route(fastify.broadcasts.route(${id}))
-}
 `,
     'template.hbs': `<li class="${css}-empty">Nothing yet…</li>
 `,
@@ -120,11 +96,11 @@ function channelTestFile (name: string): string {
   return `// ${name}: a live feed on a page stream.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import ${id}Plugin from '../../components/${name}/index.js'
+import ${id} from '../../components/${name}/index.js'
 import { buildLiveWithComponents, openComponentStream, publishAndWait } from '../helpers/components.js'
 
 test('${name} prepends each checked message; bad ones are dropped', async (t) => {
-  const app = await buildLiveWithComponents(t, ${id}Plugin)
+  const app = await buildLiveWithComponents(t, ${id})
   const stream = await openComponentStream(t, app, '${name}')
   assert.equal(await publishAndWait(app, stream, '${name}', '{"text":"<b>hi</b>"}'), '<li class="${css}-item">&lt;b&gt;hi&lt;/b&gt;</li>')
   await app.broker.publish('${scaffoldChannel(name)}', 'not json')
@@ -136,14 +112,15 @@ test('${name} prepends each checked message; bad ones are dropped', async (t) =>
 
 function liveTestFile (name: string): string {
   const id = camel(name)
-  return `// ${name}: live on a page stream.
+  return `// ${name}: live on a page stream. The test app has the embedded database (PGlite in memory),
+// so the component may read it (app.contacts); no service is needed.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import ${id}Plugin from '../../components/${name}/index.js'
-import { announceAndWait, buildLiveWithComponents, openComponentStream } from '../helpers/components.js'
+import ${id} from '../../components/${name}/index.js'
+import { announceAndWait, buildLiveWithDatabase, openComponentStream } from '../helpers/components.js'
 
 test('${name} is re-rendered and pushed when its tag is announced', async (t) => {
-  const app = await buildLiveWithComponents(t, ${id}Plugin)
+  const app = await buildLiveWithDatabase(t, ${id})
   const stream = await openComponentStream(t, app, '${name}')
   const html = await announceAndWait(app, stream, '${name}', ['${name}'])
   assert.match(html, /class="${name.replace(/_/g, '-')}"/)
@@ -157,28 +134,19 @@ function files (name: string): Record<string, string> {
   return {
     'index.ts': `// ${name}: say in one line what it shows.
 // In a page or component: {{component "${name}" title="Hello"}}; on its own: GET ${url}?title=Hello
-import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import { defineComponent } from '../../src/components/define.js'
-import { componentRoute } from '../../src/components/route.js'
-import { sourceDirOf } from '../../src/paths.js'
+import { defineComponent, Type } from '#flc'
 
 export const ${id}Props = Type.Object({
   title: Type.String({ minLength: 1, maxLength: 200 })
 }, { additionalProperties: false })
 
-export const ${id} = defineComponent({
+export default defineComponent({
   name: '${name}',
-  dir: sourceDirOf(import.meta.url),
   props: ${id}Props,
+  route: '${url}',
   // Props → template data (may be async and query the database through ctx.app).
   data: ({ title }) => ({ title })
 })
-
-export default async function ${id}Plugin (fastify: FastifyInstance): Promise<void> {
-  fastify.components.register(${id})
-  componentRoute(fastify, ${id}, { url: '${url}' })
-}
 `,
     'template.hbs': `<div class="${name.replace(/_/g, '-')}">
   <h3>{{title}}</h3>
@@ -197,17 +165,17 @@ function testFile (name: string): string {
   return `// ${name}: rendered on its own and served by its route.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import ${id}Plugin from '../../components/${name}/index.js'
+import ${id} from '../../components/${name}/index.js'
 import { buildWithComponents, callRoute, renderComponent } from '../helpers/components.js'
 
 test('${name} renders its props, escaped', async (t) => {
-  const app = await buildWithComponents(t, ${id}Plugin)
+  const app = await buildWithComponents(t, ${id})
   const html = await renderComponent(app, '${name}', { title: '<b>Hello</b>' })
   assert.ok(html.includes('&lt;b&gt;Hello&lt;/b&gt;'), html)
 })
 
 test('${name} answers on ${url}; bad props are a 400', async (t) => {
-  const app = await buildWithComponents(t, ${id}Plugin)
+  const app = await buildWithComponents(t, ${id})
   const ok = await callRoute(app, '${url}?title=Hello')
   assert.equal(ok.statusCode, 200)
   assert.ok(ok.html.includes('Hello'), ok.html)

@@ -1,11 +1,11 @@
 // The app's one error handler and its not-found handler.
 // htmx asked (HX-Request header) → a small HTML fragment; anyone else → JSON.
-// 4xx errors say what was wrong; 5xx errors are logged and say nothing internal.
+// 4xx errors say what was wrong; 503s keep their code and Retry-After and are not logged as
+// errors; other 5xx errors are logged and say nothing internal (except in development).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../db/unavailable.js'
-import { DEFAULT_RETRY_AFTER_S, DependencyUnavailableError } from '../util/dependency-error.js'
-import { TimeoutError } from '../util/timeout.js'
-import { StreamRefusedError } from '../live/stream-limits.js'
+import { DependencyUnavailableError } from '../util/dependency-error.js'
+import { BadParameterError, DEFAULT_RETRY_AFTER_S, TimeoutError, UNAVAILABLE, type HttpError } from '../errors.js'
 import { LogLimiter } from '../util/log-limiter.js'
 
 /** The dependency an error says is down, or undefined for any other error. */
@@ -73,37 +73,54 @@ export async function sendError (request: FastifyRequest, reply: FastifyReply, s
   return await reply.send(code === undefined ? { statusCode, error, message } : { statusCode, code, error, message })
 }
 
+/** Seconds to wait before retrying, from the error (retryAfterSeconds, or a Retry-After header it carries). */
+function retryAfterOf (error: FastifyError & HttpError & { headers?: Record<string, unknown> }): string | undefined {
+  const seconds = error.retryAfterSeconds
+  if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return String(Math.ceil(seconds))
+  const header = error.headers?.['retry-after'] ?? error.headers?.['Retry-After']
+  return typeof header === 'string' || typeof header === 'number' ? String(header) : undefined
+}
+
 export function installErrorHandlers (fastify: FastifyInstance): void {
   // A client over its rate limit may send thousands of requests a second: not one line each.
   const rateLimited = new LogLimiter(fastify.log, 'rate-limited requests')
-  fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
-    if (error instanceof StreamRefusedError) {
-      // Logged (rate-limited) where it was refused. The socket is closed after the answer: a
-      // client hammering the stream route must not keep thousands of idle sockets (files) open.
-      reply.header('Retry-After', String(error.retryAfterSeconds)).header('Connection', 'close')
-      return await sendError(request, reply, error.statusCode, error.message, typeof error.code === 'string' ? error.code : undefined)
-    }
+  // Nor a client refused while the server is full or a dependency is down.
+  const unavailable = new LogLimiter(fastify.log, 'unavailable answers')
+  // Development only: a server error shows its code and message where it happened (the page or
+  // fragment), so an author sees why a component failed without reading the log.
+  const showServerErrors = fastify.hasDecorator('config') && fastify.config.NODE_ENV === 'development'
+  fastify.setErrorHandler(async (error: FastifyError & HttpError, request, reply) => {
     const dependency = unavailableDependency(error)
     if (dependency !== undefined) {
       // The details (driver messages, URLs) go to the log; the caller learns what is down and when to retry.
       request.log.warn({ err: error, dependency: dependency.name }, 'request failed: a dependency is unavailable')
       reply.header('Retry-After', String(dependency.retryAfterSeconds))
-      return await sendError(request, reply, 503, `${capitalized(dependency.name)} is unavailable right now; try again in ${dependency.retryAfterSeconds} s.`, 'FLC_UNAVAILABLE')
+      return await sendError(request, reply, 503, `${capitalized(dependency.name)} is unavailable right now; try again in ${dependency.retryAfterSeconds} s.`, UNAVAILABLE)
     }
     if (Array.isArray(error.validation) && error.validation.length > 0) {
       // A route's TypeBox schema refused the request: name the parameter and what it accepts,
       // with the same stable code as component routes (not Ajv's wording alone).
       request.log.info({ err: { message: error.message, code: error.code }, status: 400 }, 'request rejected')
-      return await sendError(request, reply, 400, validationMessage(error), 'FLC_BAD_PARAMETER')
+      return await sendError(request, reply, 400, validationMessage(error), new BadParameterError('').code)
     }
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+    const code = typeof error.code === 'string' ? error.code : undefined
+    const retryAfter = retryAfterOf(error)
+    if (retryAfter !== undefined) reply.header('Retry-After', retryAfter)
+    // 503 from any layer (a full server, a channel whose broker is down, shutting down): the
+    // client is told what and when to retry; it is not a fault of ours, so not an error line.
+    if (status === 503) {
+      unavailable.warn({ err: { message: error.message, code }, url: request.url.split('?')[0] }, 'request refused: service unavailable')
+      return await sendError(request, reply, status, error.message, code ?? UNAVAILABLE)
+    }
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed')
+      if (showServerErrors) return await sendError(request, reply, status, `${code === undefined ? '' : `${code}: `}${error.message}`, code)
       return await sendError(request, reply, status, 'Something went wrong on our side; it has been logged.')
     }
-    if (status === 429) rateLimited.warn({ ip: request.ip, url: request.url.split('?')[0] }, 'request refused: rate limit exceeded')
-    else request.log.info({ err: { message: error.message, code: error.code }, status }, 'request rejected')
-    return await sendError(request, reply, status, error.message, typeof error.code === 'string' ? error.code : undefined)
+    if (status === 429) rateLimited.warn({ ip: request.ip, url: request.url.split('?')[0], code }, 'request refused: rate limit exceeded')
+    else request.log.info({ err: { message: error.message, code }, status }, 'request rejected')
+    return await sendError(request, reply, status, error.message, code)
   })
 
   fastify.setNotFoundHandler(async (request, reply) => {

@@ -23,7 +23,7 @@
 // back only its id and size: an 8 MB entry never crosses into the process. A script cannot
 // block, so the reader polls (pollMs) when the stream has nothing new; it has a connection of
 // its own ("<name>:announce") so its reads never queue behind the app's commands.
-import type { Change } from '../components/define.js'
+import type { Change } from './live-source.js'
 import type { LiveLogger } from './broker.js'
 import { parseChange } from './broadcasts.js'
 import { isValidId } from './ids.js'

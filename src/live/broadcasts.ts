@@ -15,8 +15,7 @@
 // message published there is checked by its message() and rendered once per process as an
 // update, with the same page stream, replay and own stream route as a tags component.
 import type { RouteOptions } from 'fastify'
-import type { TObject } from '@sinclair/typebox'
-import type { Change, Component } from '../components/define.js'
+import type { Change, LiveSource } from './live-source.js'
 import type { Live } from './live-hub.js'
 import type { LiveChannel } from './live-channel.js'
 import type { ChannelFamilyOptions } from './page-streams.js'
@@ -28,7 +27,7 @@ export interface BroadcastsOptions {
   publish: (channel: string, payload: string) => Promise<string>
   renderUpdate: (component: string, props: unknown) => Promise<string>
   /** A compiled extra template of a component's folder (live.update). */
-  template?: (component: Component, file: string) => (data: object) => string
+  template?: (source: LiveSource, file: string) => (data: object) => string
   /** Page streams, for components with private per-key channels (live.family). */
   families?: { family: (options: ChannelFamilyOptions) => unknown }
   /** Route config of own stream routes (e.g. { rateLimit }). */
@@ -71,7 +70,7 @@ export function parseChange (payload: string): Change | undefined {
 }
 
 interface Entry {
-  component: Component
+  component: LiveSource
   stream: LiveChannel
   /** Replace: the coalescing window open since the last update sent (null: quiet). */
   pending: NodeJS.Timeout | null
@@ -97,8 +96,7 @@ export class Broadcasts {
    * Declares a live component's channel (at start-up: every process must listen from the
    * start). Called for every registered component when the app is ready; idempotent.
    */
-  add<P extends TObject> (typed: Component<P>): LiveChannel | undefined {
-    const component = typed as unknown as Component
+  add (component: LiveSource): LiveChannel | undefined {
     const live = component.live
     if (live === undefined) return undefined
     const known = this.entries.get(component.name)
@@ -120,9 +118,9 @@ export class Broadcasts {
 
   /**
    * The component's own SSE stream route (GET live.stream), with its framing and replay:
-   * fastify.route(fastify.broadcasts.route(component)) in the component's plugin.
+   * registered for a component's live.stream by the component loader (src/components/load.ts).
    */
-  route<P extends TObject> (component: Component<P>): RouteOptions {
+  route (component: LiveSource): RouteOptions {
     const url = component.live?.stream
     const stream = this.add(component)
     if (url === undefined || stream === undefined) throw new Error(`Component "${component.name}" has no stream route: declare live.stream (e.g. "/${component.name}/")`)
@@ -217,7 +215,7 @@ export class Broadcasts {
     })
   }
 
-  private async renderChange (component: Component, payload: string): Promise<RenderOutcome> {
+  private async renderChange (component: LiveSource, payload: string): Promise<RenderOutcome> {
     const change = parseChange(payload)
     if (change === undefined) return drop('invalid-change', payload.slice(0, 200))
     const props = component.live?.props === undefined ? {} : component.live.props(change)
@@ -228,7 +226,7 @@ export class Broadcasts {
   }
 
   /** A channel component's render: its message() check, then its update template (or itself). */
-  private messageRenderer (component: Component): LiveRender {
+  private messageRenderer (component: LiveSource): LiveRender {
     const live = component.live
     const check = live?.message
     if (live === undefined || check === undefined) throw new Error(`Component "${component.name}" has no live.message`)

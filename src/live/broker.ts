@@ -2,6 +2,7 @@
 // A broker stores every message in a bounded per-channel history (so a reconnecting browser
 // can replay what it missed) and delivers it to this process's subscribers, in id order.
 import type { LatencySnapshot } from '../util/latency-histogram.js'
+import { PayloadTooLargeError } from '../errors.js'
 export { compareIds, isValidId, ORIGIN_ID } from './ids.js'
 
 /** Larger payloads are refused before they are stored (a live message is a small fragment). */
@@ -101,13 +102,7 @@ export interface LiveLogger {
   error (obj: object, msg?: string): void
 }
 
-export class PayloadTooLargeError extends Error {
-  readonly statusCode = 413
-  constructor (readonly channel: string, readonly bytes: number) {
-    super(`Live message for channel "${channel}" is ${bytes} bytes; the limit is ${MAX_PAYLOAD_BYTES}`)
-    this.name = 'PayloadTooLargeError'
-  }
-}
+export { PayloadTooLargeError }
 
 export function assertChannelName (channel: string): void {
   if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel) || channel.startsWith('live:')) {

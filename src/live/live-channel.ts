@@ -22,6 +22,7 @@ import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
 import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
 import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
 import { PageFrames } from './page-frames.js'
+import { ServiceUnavailableError } from '../errors.js'
 
 export interface LiveChannelOptions {
   /** Broker channel (CHANNEL_PREFIX is added by the broker), e.g. "notifications_channel". */
@@ -125,15 +126,7 @@ function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
-/** The stream cannot be served now (shutting down, broker unavailable): 503. Shared by every stream route. */
-export class ServiceUnavailableError extends Error {
-  readonly statusCode = 503
-  readonly code = 'FLC_UNAVAILABLE'
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ServiceUnavailableError'
-  }
-}
+export { ServiceUnavailableError }
 
 function requestedLastEventId (request: FastifyRequest): string | undefined {
   const header = request.headers['last-event-id']

@@ -77,7 +77,7 @@ export class LiveHub implements Live, ChannelHost {
   /**
    * The guard every stream route calls first (before any await): takes a slot for the client's
    * address (request.ip: X-Forwarded-For only from TRUST_PROXY), held until the response closes.
-   * Throws StreamRefusedError (429 per address, 503 for the process) when over a cap.
+   * Throws StreamsPerClientError (429) or StreamsMaxError (503), with retryAfterSeconds, when over a cap.
    */
   admit (request: FastifyRequest, reply: FastifyReply): void {
     const release = this.limits.acquire(request.ip)

@@ -114,7 +114,7 @@ export class MemoryBroker implements Broker {
     const bytes = payloadBytes(payload)
     if (bytes > MAX_PAYLOAD_BYTES) {
       this.counters.rejectedTooLarge++
-      throw new PayloadTooLargeError(channel, bytes)
+      throw new PayloadTooLargeError(channel, bytes, MAX_PAYLOAD_BYTES)
     }
     let ring = this.histories.get(key)
     if (ring === undefined) {

@@ -14,6 +14,7 @@ import { isValidId } from './ids.js'
 import { bump, emptyPageStats, PageConnection, type PageStreamStats } from './page-connection.js'
 import { readPageToken, signPageToken, type PageGrant, type TokenKeys } from './page-token.js'
 import { isValidEventName } from './sse-frame.js'
+import { streamRefused } from '../errors.js'
 
 export interface ChannelFamilyOptions {
   /** Channels are "<prefix>:<key>", e.g. "private_notifications:<session id>". */
@@ -48,34 +49,12 @@ interface FamilyEntry {
 const FAMILY_PREFIX = /^[A-Za-z0-9_.-]{1,40}$/
 const FAMILY_KEY = /^[A-Za-z0-9_-]{1,64}$/
 
-export class ForbiddenStreamError extends Error {
-  readonly statusCode = 403
-  /** Stable code per reason, e.g. FLC_STREAM_TOKEN_EXPIRED, FLC_STREAM_UNAUTHORIZED. */
-  readonly code: string
-  constructor (readonly reason: string, message: string) {
-    super(message)
-    this.code = ['missing', 'malformed', 'bad-signature', 'expired'].includes(reason)
-      ? `FLC_STREAM_TOKEN_${reason.toUpperCase().replace(/-/g, '_')}`
-      : `FLC_STREAM_${reason.toUpperCase().replace(/-/g, '_')}`
-    this.name = 'ForbiddenStreamError'
-  }
-}
-
 function requestedCursor (request: FastifyRequest): string | undefined {
   const header = request.headers['last-event-id']
   if (typeof header === 'string' && header !== '') return header
   // htmx-ext-sse 2 rebuilds a failed EventSource without the header: the page keeps it here.
   const fromQuery = (request.query as Record<string, unknown> | null | undefined)?.lastEventId
   return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined
-}
-
-const REFUSALS: Record<string, string> = {
-  missing: 'This stream needs the token its page was rendered with (?s=…)',
-  malformed: 'The stream token is malformed',
-  'bad-signature': 'The stream token was not signed by this server',
-  expired: 'The stream token has expired: renew it at /live/token',
-  unauthorized: 'This request may not read one of the token\'s channels',
-  'unknown-channel': 'A channel of this token no longer exists: reload the page'
 }
 
 export class PageStreams {
@@ -221,7 +200,7 @@ export class PageStreams {
 
   private refuse (reason: string): never {
     bump(this.counters.refused, reason)
-    throw new ForbiddenStreamError(reason, REFUSALS[reason] ?? 'Forbidden')
+    throw streamRefused(reason)
   }
 
   private familyOf (channel: string): FamilyEntry | undefined {

@@ -177,7 +177,7 @@ export class RedisBroker implements Broker {
     const bytes = payloadBytes(payload)
     if (bytes > MAX_PAYLOAD_BYTES) {
       this.counters.rejectedTooLarge++
-      throw new PayloadTooLargeError(channel, bytes)
+      throw new PayloadTooLargeError(channel, bytes, MAX_PAYLOAD_BYTES)
     }
     const started = performance.now()
     let id: string

@@ -4,6 +4,7 @@
 // closed), counted, and logged at a bounded rate.
 import type { LiveLogger } from './broker.js'
 import { LogLimiter } from '../util/log-limiter.js'
+import { StreamsMaxError, StreamsPerClientError } from '../errors.js'
 
 export interface StreamLimitOptions {
   /** STREAMS_PER_CLIENT: concurrent streams one client address may hold. */
@@ -28,13 +29,6 @@ export interface StreamLimitStats {
   refusedProcess: number
 }
 
-export class StreamRefusedError extends Error {
-  constructor (readonly statusCode: 429 | 503, message: string, readonly retryAfterSeconds: number) {
-    super(message)
-    this.name = 'StreamRefusedError'
-  }
-}
-
 export class StreamLimits {
   private readonly byAddress = new Map<string, number>()
   private open = 0
@@ -50,7 +44,7 @@ export class StreamLimits {
   }
 
   /**
-   * Takes a slot for address or throws StreamRefusedError. The returned function gives it back;
+   * Takes a slot for address or throws StreamsPerClientError (429) / StreamsMaxError (503), with retryAfterSeconds. The returned function gives it back;
    * calling it more than once is harmless.
    */
   acquire (address: string): () => void {
@@ -58,12 +52,12 @@ export class StreamLimits {
     if (held >= this.options.perClient) {
       this.refusedPerClient++
       this.refusals.warn({ address, held, cap: this.options.perClient }, 'stream refused: this client address holds STREAMS_PER_CLIENT streams')
-      throw new StreamRefusedError(429, `This address already holds ${held} live streams (the limit is ${this.options.perClient}); close some or try again later`, this.options.retryAfterSeconds)
+      throw Object.assign(new StreamsPerClientError(held, this.options.perClient), { retryAfterSeconds: this.options.retryAfterSeconds })
     }
     if (this.open >= this.options.max) {
       this.refusedProcess++
       this.refusals.warn({ address, open: this.open, cap: this.options.max }, 'stream refused: the process holds STREAMS_MAX streams')
-      throw new StreamRefusedError(503, 'The server holds as many live streams as it may; try again later', this.options.retryAfterSeconds)
+      throw Object.assign(new StreamsMaxError(), { retryAfterSeconds: this.options.retryAfterSeconds })
     }
     this.byAddress.set(address, held + 1)
     this.open++

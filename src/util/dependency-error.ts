@@ -1,8 +1,9 @@
 // A dependency (Redis, the database) is down or too slow: the request gets 503 with Retry-After
 // naming the dependency, never a 500 and never a wait of minutes.
 
-/** Seconds a client is told to wait before trying again. */
-export const DEFAULT_RETRY_AFTER_S = 5
+import { DEFAULT_RETRY_AFTER_S } from '../errors.js'
+
+export { DEFAULT_RETRY_AFTER_S }
 
 export class DependencyUnavailableError extends Error {
   readonly statusCode = 503

@@ -1,18 +1,8 @@
 // The one bounded wait: every wait on a dependency has a limit. A caller that must go on
 // regardless (e.g. a shutdown step) catches the TimeoutError itself.
-import createError from '@fastify/error'
+import { TimeoutError } from '../errors.js'
 
-const TimeoutBase = createError<'FLC_TIMEOUT', 503, [what: string, ms: number]>(
-  'FLC_TIMEOUT', '%s did not answer within %s ms', 503)
-
-/** A dependency did not answer in time: 503, the message names it (`what`: for Retry-After and logs). */
-export class TimeoutError extends TimeoutBase {
-  readonly what: string
-  constructor (what: string, ms: number) {
-    super(what, ms)
-    this.what = what
-  }
-}
+export { TimeoutError }
 
 /** Resolves like `work`, or rejects with TimeoutError after ms (work's late result or rejection is ignored). */
 export async function withTimeout<T> (work: Promise<T>, ms: number, what: string): Promise<T> {

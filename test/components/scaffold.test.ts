@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { projectRoot } from '../../src/paths.js'
@@ -42,6 +42,21 @@ test('--live writes a live component (under 30 lines of TypeScript) and a test t
   assert.deepEqual(created.sort(), ['components/clock/index.ts', 'components/clock/template.hbs', 'test/components/clock.test.ts'])
   assert.ok(readFileSync(join(root, 'components', 'clock', 'index.ts'), 'utf8').split('\n').length <= 30)
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(root, 'test', 'components', 'clock.test.ts')], {
+    cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', NODE_TEST_CONTEXT: undefined }
+  })
+  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)
+  assert.match(run.stdout, /(?:# |ℹ )pass 1\b/, run.stdout)
+})
+
+test('the --live test keeps passing when the component reads the database', async (t) => {
+  const root = scratchProject(t)
+  scaffoldComponent(root, 'headcount', 'live')
+  const index = join(root, 'components', 'headcount', 'index.ts')
+  const source = readFileSync(index, 'utf8')
+  const reading = source.replace('data: () => ({ renderedAt: new Date().toISOString() })', 'data: async (_props, { app }) => ({ renderedAt: String(await app.contacts.count()) })')
+  assert.notEqual(reading, source)
+  writeFileSync(index, reading)
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', join(root, 'test', 'components', 'headcount.test.ts')], {
     cwd: projectRoot, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test', NODE_TEST_CONTEXT: undefined }
   })
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`)

@@ -2,7 +2,7 @@
 // fresh Fastify instance, so each test gets its own registry, decorators and connections;
 // it is closed when the test ends.
 import type { TestContext } from 'node:test'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import app from '../../src/app.js'
 import { serverOptions } from '../../src/http/server-options.js'
@@ -11,6 +11,7 @@ import configPlugin from '../../plugins/config.js'
 import componentsPlugin from '../../plugins/components.js'
 import viewPlugin from '../../plugins/view.js'
 import staticPlugin from '../../plugins/static.js'
+import { NoDatabaseError } from '../../src/errors.js'
 
 /** A configuration for tests: quiet, no demo publisher, with the given overrides. */
 export function testConfig (overrides: Partial<AppConfig> = {}): AppConfig {
@@ -38,12 +39,21 @@ export async function buildListening (t: TestContext, overrides: Partial<AppConf
   return app
 }
 
-/** Only the component system (config, components, view, static): no database, no broker. */
-export async function buildComponentsOnly (t: TestContext, overrides: Partial<AppConfig> = {}): Promise<FastifyInstance> {
+/**
+ * Only the component system (config, components, view, static): no database, no broker, unless
+ * extra plugins (e.g. database and contacts) are given. Without the database, fastify.prisma and
+ * fastify.contacts throw FLC_NO_DATABASE naming the helper that has it.
+ */
+export async function buildComponentsOnly (t: TestContext, overrides: Partial<AppConfig> = {}, extra: FastifyPluginAsync[] = []): Promise<FastifyInstance> {
   const config = testConfig(overrides)
-  const fastify = Fastify({ logger: false })
+  // No plugin timeout: the embedded database (extra) starts slowly on a loaded machine.
+  const fastify = Fastify({ logger: false, pluginTimeout: 0 })
   t.after(() => fastify.close())
   await fastify.register(configPlugin, { config })
+  for (const plugin of extra) await fastify.register(plugin)
+  for (const name of ['prisma', 'contacts'] as const) {
+    if (!fastify.hasDecorator(name)) fastify.decorate(name, { getter () { throw new NoDatabaseError(name) } })
+  }
   await fastify.register(componentsPlugin)
   await fastify.register(viewPlugin)
   await fastify.register(staticPlugin)

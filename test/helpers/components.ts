@@ -14,17 +14,27 @@ import livePlugin from '../../plugins/live.js'
 import livePagesPlugin from '../../plugins/live-pages.js'
 import rateLimitPlugin from '../../plugins/rate-limit.js'
 import broadcastsPlugin from '../../plugins/broadcasts.js'
-import type { Change } from '../../src/components/define.js'
+import databasePlugin from '../../plugins/database.js'
+import contactsPlugin from '../../plugins/contacts.js'
 import { broadcastChannel } from '../../src/components/live-element.js'
+import { isComponent, type Change, type Component } from '../../src/components/define.js'
+import { componentsPlugin } from '../../src/components/load.js'
 
-/** The component system plus these component plugins (e.g. the default export of components/x/index.ts). */
-export async function buildWithComponents (t: TestContext, ...plugins: FastifyPluginAsync[]): Promise<FastifyInstance>
-export async function buildWithComponents (t: TestContext, overrides: Partial<AppConfig>, ...plugins: FastifyPluginAsync[]): Promise<FastifyInstance>
-export async function buildWithComponents (t: TestContext, ...rest: Array<FastifyPluginAsync | Partial<AppConfig>>): Promise<FastifyInstance> {
-  const overrides = typeof rest[0] === 'object' ? rest.shift() as Partial<AppConfig> : {}
+/** What a test app registers: a component definition (the default export of components/x/index.ts) or a plugin. */
+export type ComponentOrPlugin = Component<any> | FastifyPluginAsync
+
+function pluginOf (item: ComponentOrPlugin): FastifyPluginAsync {
+  return isComponent(item) ? componentsPlugin(item) : item as FastifyPluginAsync
+}
+
+/** The component system plus these components (e.g. the default export of components/x/index.ts) or plugins. */
+export async function buildWithComponents (t: TestContext, ...plugins: ComponentOrPlugin[]): Promise<FastifyInstance>
+export async function buildWithComponents (t: TestContext, overrides: Partial<AppConfig>, ...plugins: ComponentOrPlugin[]): Promise<FastifyInstance>
+export async function buildWithComponents (t: TestContext, ...rest: Array<ComponentOrPlugin | Partial<AppConfig>>): Promise<FastifyInstance> {
+  const overrides = typeof rest[0] === 'object' && !isComponent(rest[0]) ? rest.shift() as Partial<AppConfig> : {}
   const app = await buildComponentsOnly(t, overrides)
   installErrorHandlers(app) // errors answer as in the app: fragments with data-code
-  for (const plugin of rest as FastifyPluginAsync[]) await app.register(plugin)
+  for (const plugin of rest as ComponentOrPlugin[]) await app.register(pluginOf(plugin))
   await app.ready()
   return app
 }
@@ -95,15 +105,29 @@ export async function pageStreamUrl (app: FastifyInstance, path = '/'): Promise<
  * The component system, the in-process broker, page streams and broadcasts, plus these
  * component plugins; listening on a free port (a live component's test needs no database).
  */
-export async function buildLiveWithComponents (t: TestContext, ...plugins: FastifyPluginAsync[]): Promise<FastifyInstance> {
-  const app = await buildComponentsOnly(t, { STREAMS_PER_CLIENT: 100_000 })
+export async function buildLiveWithComponents (t: TestContext, ...plugins: ComponentOrPlugin[]): Promise<FastifyInstance> {
+  return await buildLive(t, false, plugins)
+}
+
+/**
+ * As buildLiveWithComponents, with the database (embedded PGlite in memory, empty, migrated) and
+ * fastify.contacts, whose writes announce "contacts" and "contact:<id>": for components that
+ * read the database. No service needed.
+ */
+export async function buildLiveWithDatabase (t: TestContext, ...plugins: ComponentOrPlugin[]): Promise<FastifyInstance> {
+  return await buildLive(t, true, plugins)
+}
+
+async function buildLive (t: TestContext, withDatabase: boolean, plugins: ComponentOrPlugin[]): Promise<FastifyInstance> {
+  const overrides = { STREAMS_PER_CLIENT: 100_000, ...(withDatabase ? { DATA_DIR: 'memory://', DEMO_CONTACTS: 0 } : {}) }
+  const app = await buildComponentsOnly(t, overrides, withDatabase ? [databasePlugin, contactsPlugin] : [])
   installErrorHandlers(app)
   await app.register(brokerPlugin, { connectionName: 'flc-test' })
   await app.register(livePlugin)
   await app.register(rateLimitPlugin)
   await app.register(livePagesPlugin)
   await app.register(broadcastsPlugin)
-  for (const plugin of plugins) await app.register(plugin)
+  for (const plugin of plugins) await app.register(pluginOf(plugin))
   await app.listen({ port: 0, host: '127.0.0.1' })
   return app
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { build } from '../helpers/build.js'
 import { createTestDatabase } from '../helpers/services.js'
-import { MAX_MESSAGE_BYTES } from '../../components/notification/validate.js'
+import { MAX_MESSAGE_BYTES } from '../../src/components/message.js'
 
 const TOKEN = 'hostile-token-0123456789abcdef'
 

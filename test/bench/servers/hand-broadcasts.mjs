@@ -18,6 +18,7 @@ import { Redis } from 'ioredis'
 const root = process.env.PROJECT_ROOT
 const componentsDir = join(root, 'components')
 const handlebars = Handlebars.create()
+handlebars.registerHelper('eq', (a, b) => a === b) // row.hbs compares the status, as the product's helper does
 const template = (path) => handlebars.compile(readFileSync(join(componentsDir, path), 'utf8'))
 const row = template('click_to_load/row.hbs')
 handlebars.registerPartial('contact_row', (contact) => row({ ...contact, active: contact.status === 'active' }))

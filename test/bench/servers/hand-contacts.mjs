@@ -17,6 +17,7 @@ const captured = readFileSync(process.env.BARE_HTML_FILE, 'utf8')
 // Everything before the first row: the <link>/<script> tags of a fragment opened on its own.
 const assetTags = captured.slice(0, Math.max(0, captured.search(/<tr\b/)))
 const handlebars = Handlebars.create()
+handlebars.registerHelper('eq', (a, b) => a === b) // row.hbs compares the status, as the product's helper does
 const dir = join(root, 'components', 'click_to_load')
 const row = handlebars.compile(readFileSync(join(dir, 'row.hbs'), 'utf8'))
 handlebars.registerPartial('contact_row', (contact) => row({ ...contact, active: contact.status === 'active' }))
