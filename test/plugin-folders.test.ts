@@ -48,3 +48,8 @@ test('dependencyOrder refuses a cycle and two plugins of one name, naming them',
   assert.throws(() => dependencyOrder([entry('a', ['b']), entry('b', ['a'])]), /cycle: a -> b -> a/)
   assert.throws(() => dependencyOrder([entry('a'), entry('a')]), /two plugins are named "a"/)
 })
+
+test('plugins/ holds only the two folders: a plugin file left at its top would never be loaded', () => {
+  const stray = readdirSync(join(projectRoot, 'plugins')).filter((name) => !['app', 'external', 'README.md'].includes(name))
+  assert.deepEqual(stray, [], `move ${stray.join(', ')} into plugins/app/ or plugins/external/ (plugins/README.md)`)
+})
