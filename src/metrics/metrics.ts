@@ -20,7 +20,7 @@ export interface MetricSources {
   broadcasts?: () => BroadcastStats | undefined
   /** The reader of outside announcements; undefined without Redis. */
   announcements?: () => AnnouncementStats | undefined
-  /** The TCP connection caps (plugins/connection-guard.ts). */
+  /** The TCP connection caps (plugins/app/connection-guard.ts). */
   connections?: () => ConnectionStats | undefined
 }
 

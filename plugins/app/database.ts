@@ -2,8 +2,8 @@
 // Prisma client. Closing the app disconnects it; an open PGlite would keep the process alive.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { PrismaClient } from '../src/generated/prisma/client.js'
-import { openDatabase } from '../src/db/database.js'
+import type { PrismaClient } from '../../src/generated/prisma/client.js'
+import { openDatabase } from '../../src/db/database.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -2,7 +2,7 @@
 import fp from 'fastify-plugin'
 import cookie from '@fastify/cookie'
 import type { FastifyInstance } from 'fastify'
-import { secretKeyList } from '../src/security/keys.js'
+import { secretKeyList } from '../../src/security/keys.js'
 
 async function cookiePlugin (fastify: FastifyInstance) {
   await fastify.register(cookie, { secret: secretKeyList(fastify.config, fastify.log) })

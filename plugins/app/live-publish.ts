@@ -7,9 +7,9 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { bearerGuard } from '../src/http/bearer.js'
-import { MAX_MESSAGE_BYTES } from '../src/components/message.js'
-import { channelComponent, messagePayload } from '../src/components/publish.js'
+import { bearerGuard } from '../../src/http/bearer.js'
+import { MAX_MESSAGE_BYTES } from '../../src/components/message.js'
+import { channelComponent, messagePayload } from '../../src/components/publish.js'
 
 export const PUBLISH_PATH = '/live/publish/:component'
 

@@ -5,8 +5,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Server } from 'node:net'
-import { ConnectionGuard, trustedPeers } from '../src/server/connection-guard.js'
-import { defaultConnectionsMax, defaultConnectionsPerClient, openFileLimit } from '../src/util/open-files.js'
+import { ConnectionGuard, trustedPeers } from '../../src/server/connection-guard.js'
+import { defaultConnectionsMax, defaultConnectionsPerClient, openFileLimit } from '../../src/util/open-files.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,7 +1,7 @@
 // Decorates the validated configuration. Every other plugin depends on this one.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { AppConfig } from '../src/config.js'
+import type { AppConfig } from '../../src/config.js'
 
 export interface ConfigPluginOptions {
   config: AppConfig
@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 async function configPlugin (fastify: FastifyInstance, opts: ConfigPluginOptions) {
   if (opts.config === undefined) {
-    throw new Error('plugins/config: pass { config: loadConfig() } when registering the app')
+    throw new Error('plugins/app/config: pass { config: loadConfig() } when registering the app')
   }
   fastify.decorate('config', opts.config)
 }

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import view from '@fastify/view'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { projectRoot } from '../src/paths.js'
+import { projectRoot } from '../../src/paths.js'
 
 export const VIEWS_DIR = join(projectRoot, 'src', 'views')
 

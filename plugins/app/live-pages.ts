@@ -4,10 +4,10 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { loadSecretKeys } from '../src/security/keys.js'
-import { PageStreams } from '../src/live/page-streams.js'
-import { PageChannels } from '../src/live/page-channels.js'
-import type { LiveHub } from '../src/live/live-hub.js'
+import { loadSecretKeys } from '../../src/security/keys.js'
+import { PageStreams } from '../../src/live/page-streams.js'
+import { PageChannels } from '../../src/live/page-channels.js'
+import type { LiveHub } from '../../src/live/live-hub.js'
 
 export const PAGE_STREAM_PATH = '/live/'
 export const PAGE_TOKEN_PATH = '/live/token'
@@ -40,7 +40,7 @@ async function livePagesPlugin (fastify: FastifyInstance) {
     page,
     async render (template, data, request) {
       // Looked up per call: page streams also serve apps without the component system.
-      if (!fastify.hasDecorator('components')) throw new Error('livePages.render needs the components plugin (plugins/components.ts)')
+      if (!fastify.hasDecorator('components')) throw new Error('livePages.render needs the components plugin (plugins/app/components.ts)')
       const live = page()
       return live.apply(await fastify.components.renderPage(template, { ...data, liveStream: live.marker }, request, live))
     }

@@ -3,8 +3,8 @@
 // "contact:<id>" (through fastify.broadcasts, when the app has live components).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { ContactsRepository } from '../src/contacts/repository.js'
-import { rawReaderOf } from '../src/db/database.js'
+import { ContactsRepository } from '../../src/contacts/repository.js'
+import { rawReaderOf } from '../../src/db/database.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -6,8 +6,8 @@ import fastifyStatic from '@fastify/static'
 import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { projectRoot } from '../src/paths.js'
-import { ASSET_PREFIX, assetVersion } from '../src/components/assets.js'
+import { projectRoot } from '../../src/paths.js'
+import { ASSET_PREFIX, assetVersion } from '../../src/components/assets.js'
 
 const require = createRequire(import.meta.url)
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`))

@@ -5,8 +5,8 @@
 // the process calls fastify.broadcasts.announce(tags, change).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { AnnouncementReader } from '../src/live/announcements.js'
-import { RedisBroker } from '../src/live/redis-broker.js'
+import { AnnouncementReader } from '../../src/live/announcements.js'
+import { RedisBroker } from '../../src/live/redis-broker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -4,8 +4,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Static, TObject } from '@sinclair/typebox'
-import { Components } from '../src/components/components.js'
-import { sendFragment, type FragmentTarget } from '../src/components/fragment.js'
+import { Components } from '../../src/components/components.js'
+import { sendFragment, type FragmentTarget } from '../../src/components/fragment.js'
 
 export { Components }
 

@@ -4,10 +4,10 @@
 // port off the public network: it is meant for the scraper only).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { createMetrics, type Metrics } from '../src/metrics/metrics.js'
-import { databaseStats } from '../src/db/database.js'
-import { bearerGuard } from '../src/http/bearer.js'
-import { MetricsDisabledError } from '../src/errors.js'
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.js'
+import { databaseStats } from '../../src/db/database.js'
+import { bearerGuard } from '../../src/http/bearer.js'
+import { MetricsDisabledError } from '../../src/errors.js'
 
 export const METRICS_PATH = '/metrics'
 

@@ -3,10 +3,10 @@
 // Closed (connections quit) when the app closes.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Broker } from '../src/live/broker.js'
-import { MemoryBroker } from '../src/live/memory-broker.js'
-import { RedisBroker } from '../src/live/redis-broker.js'
-import { isBroadcastChannel } from '../src/live/live-source.js'
+import type { Broker } from '../../src/live/broker.js'
+import { MemoryBroker } from '../../src/live/memory-broker.js'
+import { RedisBroker } from '../../src/live/redis-broker.js'
+import { isBroadcastChannel } from '../../src/live/live-source.js'
 
 export interface BrokerPluginOptions {
   /**
@@ -25,11 +25,11 @@ declare module 'fastify' {
 async function brokerPlugin (fastify: FastifyInstance, opts: BrokerPluginOptions) {
   const { REDIS_URL, REDIS_CLUSTER_NODES, CHANNEL_PREFIX, LIVE_HISTORY_SIZE, REDIS_COMMAND_TIMEOUT_MS } = fastify.config
   if (REDIS_URL !== undefined && REDIS_CLUSTER_NODES !== undefined) {
-    throw new Error('plugins/broker: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both')
+    throw new Error('plugins/app/broker: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both')
   }
   const clusterNodes = REDIS_CLUSTER_NODES?.split(',')
   if (opts.connectionName !== undefined && !/^[!-~]{1,100}$/.test(opts.connectionName)) {
-    throw new Error('plugins/broker: connectionName must be 1-100 visible ASCII characters without spaces (Redis CLIENT SETNAME)')
+    throw new Error('plugins/app/broker: connectionName must be 1-100 visible ASCII characters without spaces (Redis CLIENT SETNAME)')
   }
   const logger = fastify.log.child({ component: 'broker' })
   const broker: Broker = REDIS_URL === undefined && clusterNodes === undefined
