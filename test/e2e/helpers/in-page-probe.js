@@ -19,7 +19,7 @@
       feed: region && region.id ? '#' + region.id + ' .notification-feed' : '',
       title: title ? title.textContent : '',
       text: element.textContent.replace(/\s+/g, ' ').trim(),
-      color: element.style.color,
+      color: element.getAttribute('data-color'),
       role: element.getAttribute('role'),
       at: Date.now()
     })
