@@ -10,6 +10,8 @@ export interface ArrivedNotification {
   /** The colour it was published with (data-color; shown as an accent, the text stays ink). */
   color: string
   role: string | null
+  /** Inserted while its feed was a live region speaking (not silenced by a reconnect's catch-up). */
+  announced: boolean
   /** Date.now() in the page when it was inserted. */
   at: number
 }
