@@ -11,3 +11,28 @@
   document.addEventListener('htmx:afterSettle', dropDuplicates) // htmx 2
   document.addEventListener('htmx:after:settle', dropDuplicates) // htmx 4
 })()
+
+// "Load more..." replaces its own row, and the focused button with it: a keyboard or
+// screen-reader user would be left on <body>. Focus goes to the first row it loaded (focusable
+// by script only, tabindex -1), where reading continues; Tab goes on to that row's controls.
+;(function () {
+  'use strict'
+  let lastRow = null // the row above the "Load more..." row that was pressed
+  document.addEventListener('click', function (event) {
+    const row = event.target.closest && event.target.closest('#replaceMe')
+    if (row) lastRow = row.previousElementSibling
+  }, true)
+  function focusLoaded () {
+    if (lastRow === null || !lastRow.isConnected) return
+    const next = lastRow.nextElementSibling
+    if (next !== null && next.id === 'replaceMe') return // not swapped in yet
+    lastRow = null
+    const active = document.activeElement
+    if (active !== null && active !== document.body) return // focus is somewhere: leave it there
+    if (next === null || !next.hasAttribute('data-contact-id')) return
+    next.setAttribute('tabindex', '-1')
+    next.focus()
+  }
+  document.addEventListener('htmx:afterSettle', focusLoaded) // htmx 2
+  document.addEventListener('htmx:after:settle', focusLoaded) // htmx 4
+})()
