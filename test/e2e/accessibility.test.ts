@@ -5,7 +5,8 @@
 //      notice or presence, is one more call);
 //   2. notifications keep their colour as an accent while their text stays the ink colour,
 //      and the feeds are polite logs (no role=alert);
-//   3. keyboard only: Tab reaches the form, typing and Enter add a contact;
+//   3. keyboard only: Tab reaches the form, typing and Enter add a contact, Enter on Delete
+//      removes it and focus stays in the table;
 //   4. every control the keyboard reaches shows a visible focus style (≥ 3:1 against white);
 //   5. live notifications are announced (inserted into a polite log), a reconnect's replay is
 //      shown but not announced, and nothing is inserted twice.
@@ -56,6 +57,8 @@ async function accessibility (t: TestContext, htmxVersion: '2' | '4'): Promise<v
   }
   /** The one call per page state: no serious or critical violation, counts in the diagnostics. */
   async function checkAxe (state: string): Promise<void> {
+    // Items fade in (opacity): axe would measure a half-transparent colour mid-animation.
+    await waitInPage(page, 'document.getAnimations().every((a) => a.playState !== "running")', WAIT_MS, 'animations finished')
     const all = await axeViolations(page, { impacts: ['minor', 'moderate', 'serious', 'critical'] })
     const violations = all.filter((v) => v.impact === 'serious' || v.impact === 'critical')
     t.diagnostic(`axe, htmx ${htmxVersion}, ${state}: serious/critical ${JSON.stringify(violationCounts(violations))}, all ${JSON.stringify(violationCounts(all))}`)
@@ -167,6 +170,12 @@ async function accessibility (t: TestContext, htmxVersion: '2' | '4'): Promise<v
     const status = await page.locator('.contact-form [role="status"]').textContent({ timeout: WAIT_MS })
     assert.match(status ?? '', /Added Grace Hopper/, 'the form says what was added')
     await waitInPage(page, 'document.activeElement && document.activeElement.name === "firstName"', WAIT_MS, 'focus back on the first field, ready for the next contact')
+
+    // Delete by keyboard: the row goes, focus moves to the next row's Delete (not to <body>).
+    await page.getByRole('button', { name: 'Delete Grace Hopper' }).focus()
+    await page.keyboard.press('Enter')
+    await row.waitFor({ state: 'detached', timeout: WAIT_MS })
+    await waitInPage(page, 'document.activeElement && document.activeElement.matches(".contact-delete")', WAIT_MS, 'focus on the next row\'s Delete')
   })
 
   await step('4. every control the keyboard reaches shows a visible focus style', async () => {
