@@ -2,7 +2,8 @@
 //   1. axe finds no serious or critical violation: initially, after "Load more", with one
 //      notification of each of the seed's six colours, and with the form showing its errors
 //      (each state is one `checkAxe(name)` call: a state added later, e.g. the connection
-//      notice or presence, is one more call);
+//      notice or presence, is one more call; other browser tests can call
+//      `assertAccessible(page, state)` from helpers/axe.ts the same way);
 //   2. notifications keep their colour as an accent while their text stays the ink colour,
 //      and the feeds are polite logs (no role=alert);
 //   3. keyboard only: Tab reaches the form, typing and Enter add a contact, Enter on Delete
@@ -15,7 +16,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
 import { saveFailureArtifacts } from './helpers/artifacts.js'
-import { axeViolations, describeViolations, violationCounts } from './helpers/axe.js'
+import { assertAccessible } from './helpers/axe.js'
 import { startBrowserApp } from './helpers/browser-app.js'
 import { PageWatch } from './helpers/page-watch.js'
 import { arrivedNotifications, streamCounts, waitForNotification, waitInPage } from './helpers/probe.js'
@@ -57,12 +58,7 @@ async function accessibility (t: TestContext, htmxVersion: '2' | '4'): Promise<v
   }
   /** The one call per page state: no serious or critical violation, counts in the diagnostics. */
   async function checkAxe (state: string): Promise<void> {
-    // Items fade in (opacity): axe would measure a half-transparent colour mid-animation.
-    await waitInPage(page, 'document.getAnimations().every((a) => a.playState !== "running")', WAIT_MS, 'animations finished')
-    const all = await axeViolations(page, { impacts: ['minor', 'moderate', 'serious', 'critical'] })
-    const violations = all.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    t.diagnostic(`axe, htmx ${htmxVersion}, ${state}: serious/critical ${JSON.stringify(violationCounts(violations))}, all ${JSON.stringify(violationCounts(all))}`)
-    assert.deepEqual(violations.map((v) => v.id), [], `serious or critical violations ${state}:\n${describeViolations(violations)}`)
+    await assertAccessible(page, state, (line) => t.diagnostic(`htmx ${htmxVersion}, ${line}`))
   }
   async function post (body: object): Promise<void> {
     const response = await fetch(`${origin}/notifications`, {

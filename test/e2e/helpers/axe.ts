@@ -1,13 +1,16 @@
 // axe-core (npm, served from node_modules, never a CDN) run inside a test's page. One call
-// checks the page in whatever state the test put it in: `await axeViolations(page)` gives the
-// serious and critical violations, each readable in a failure message.
+// checks the page in whatever state the test put it in: `await assertAccessible(page, 'with
+// the connection notice shown')` fails with every serious or critical violation, readably;
+// `await axeViolations(page)` returns them.
 //
 // axe is evaluated through DevTools (page.evaluate) rather than page.addScriptTag: addScriptTag
 // adds an inline <script>, which the page's strict Content-Security-Policy rightly refuses
 // (and PageWatch would report as a CSP violation). Evaluation runs outside the page's CSP.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import assert from 'node:assert/strict'
 import type { Page } from 'playwright-core'
+import { waitFor } from '../../helpers/wait.js'
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 let axeSource: string | undefined
@@ -75,4 +78,20 @@ export function describeViolations (violations: AxeViolation[]): string {
 /** Rule ids with element counts, e.g. { "color-contrast": 3 }: compact, for reports. */
 export function violationCounts (violations: AxeViolation[]): Record<string, number> {
   return Object.fromEntries(violations.map((v) => [v.id, v.nodes.length]))
+}
+
+const ALL_IMPACTS: AxeImpact[] = ['minor', 'moderate', 'serious', 'critical']
+
+/**
+ * Fails when axe finds a serious or critical violation in the page as it is now (`state` names
+ * it in the message). Waits for running animations first: an item fading in has a
+ * half-transparent colour axe would measure. `report` gets every finding's counts, all impacts.
+ */
+export async function assertAccessible (page: Page, state: string, report?: (line: string) => void): Promise<void> {
+  await waitFor(async () => await page.evaluate('document.getAnimations().every((a) => a.playState !== "running")') === true,
+    { what: `animations finished before axe (${state})`, timeoutMs: 10_000, intervalMs: 20 })
+  const all = await axeViolations(page, { impacts: ALL_IMPACTS })
+  const violations = all.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  report?.(`axe ${state}: serious/critical ${JSON.stringify(violationCounts(violations))}, all ${JSON.stringify(violationCounts(all))}`)
+  assert.deepEqual(violations.map((v) => v.id), [], `serious or critical violations ${state}:\n${describeViolations(violations)}`)
 }
