@@ -40,6 +40,11 @@
     return null
   }
 
+  // Whether a <details> or <dialog> is open is the user's: the server cannot know it.
+  function keepsOpen (el) {
+    return el.localName === 'details' || el.localName === 'dialog'
+  }
+
   const callbacks = {
     beforeNodeMorphed: function (oldNode, newNode) {
       if (oldNode.nodeType !== 1 || newNode.nodeType !== 1) return true
@@ -52,6 +57,7 @@
       return true
     },
     beforeAttributeUpdated: function (name, el) {
+      if (name === 'open' && keepsOpen(el)) return false
       const changed = serverChanged.get(el)
       if (!changed || !(name in changed)) return true
       if (name === 'value' && el === document.activeElement) return false
@@ -78,7 +84,14 @@
   }
 
   if (isHtmx4) {
-    htmx.registerExtension('flc-morph', { init: function (api) { api4 = api } })
+    htmx.registerExtension('flc-morph', {
+      init: function (api) { api4 = api },
+      // htmx 4 keeps typed values itself (it sets a value only when its attribute changed and
+      // the field is not focused); the open state of <details> is kept here.
+      htmx_before_morph_attr: function (el, detail) {
+        if (detail.attrName === 'open' && keepsOpen(el)) return false
+      }
+    })
   } else if (htmx && window.Idiomorph) {
     htmx.defineExtension('flc-morph', {
       isInlineSwap: function (style) { return style === 'outerMorph' },

@@ -3,7 +3,7 @@
 //   1. a row another browser changes is morphed: the focused status select of that row keeps
 //      its focus (the same element, not a copy) and shows the new status;
 //   2. a replace update morphs a component's content: text typed into its input stays, with the
-//      caret where it was; an element whose hx-swap is plain innerHTML (live: { morph: false })
+//      caret where it was, and an open <details> stays open; an element whose hx-swap is plain innerHTML (live: { morph: false })
 //      is swapped whole and loses it (so the check is able to fail).
 // Scenario 2 applies the update through the entry points the page stream uses (htmx-ext-sse's
 // htmx.swap on htmx 2; the stream element's channel event that live-page.js swaps on htmx 4),
@@ -36,7 +36,7 @@ function addFixture (name: string, swap: string): string {
     el.setAttribute('data-live-channel', ${JSON.stringify(FIXTURE_CHANNEL)})
     el.setAttribute('hx-swap', ${JSON.stringify(swap)})
     el.setAttribute('hx-ext', 'flc-morph')
-    el.innerHTML = '<label>Note <input name="note" class="fixture-note"></label> <span class="fixture-n">render 1</span>'
+    el.innerHTML = '<label>Note <input name="note" class="fixture-note"></label> <details><summary>More</summary>details</details> <span class="fixture-n">render 1</span>'
     stream.appendChild(el)
     window.htmx.process(el)
   })()`
@@ -45,7 +45,7 @@ function addFixture (name: string, swap: string): string {
 /** Applies a re-render of the fixture as a live update lands on this htmx. */
 function rerender (name: string, htmxVersion: '2' | '4', n: number): string {
   // Both fixtures take the same markup: on htmx 4 one event re-renders both.
-  const html = `<label>Note <input name="note" class="fixture-note"></label> <span class="fixture-n">render ${n}</span>`
+  const html = `<label>Note <input name="note" class="fixture-note"></label> <details><summary>More</summary>details</details> <span class="fixture-n">render ${n}</span>`
   if (htmxVersion === '2') {
     // What htmx-ext-sse does with an sse-swap message: swap with the element's hx-swap, the
     // element as context (its hx-ext, so flc-morph, applies).
@@ -112,7 +112,9 @@ for (const htmxVersion of ['2', '4'] as const) {
       await t.test('2. text typed into a re-rendered component stays, caret included; a plain swap loses it', async () => {
         await page.evaluate(addFixture('morph-fixture', 'innerMorph'))
         await page.evaluate(addFixture('plain-fixture', 'innerHTML'))
-        // Typed into the plain one first, then into the morphing one, which keeps the focus.
+        // Both <details> opened; typed into the plain one first, then into the morphing one, which keeps the focus.
+        await page.locator('#plain-fixture summary').click()
+        await page.locator('#morph-fixture summary').click()
         await typeInto(page, '#plain-fixture input', 'gone soon', 0)
         await typeInto(page, '#morph-fixture input', 'hello world', 6) // caret after "hello"
         await page.evaluate(rerender('plain-fixture', htmxVersion, 2))
@@ -120,12 +122,18 @@ for (const htmxVersion of ['2', '4'] as const) {
         await waitInPage(page, 'document.querySelector(\'#morph-fixture .fixture-n\')?.textContent === \'render 2\' && document.querySelector(\'#plain-fixture .fixture-n\')?.textContent === \'render 2\'', WAIT_MS, 'both fixtures re-rendered')
         const state = await page.evaluate(`(() => {
           const input = document.querySelector('#morph-fixture input')
-          return { value: input.value, focused: document.activeElement === input, start: input.selectionStart, end: input.selectionEnd, plain: document.querySelector('#plain-fixture input').value }
-        })()`) as { value: string, focused: boolean, start: number, end: number, plain: string }
+          return {
+            value: input.value, focused: document.activeElement === input, start: input.selectionStart, end: input.selectionEnd,
+            open: document.querySelector('#morph-fixture details').open,
+            plain: document.querySelector('#plain-fixture input').value, plainOpen: document.querySelector('#plain-fixture details').open
+          }
+        })()`) as { value: string, focused: boolean, start: number, end: number, open: boolean, plain: string, plainOpen: boolean }
         assert.equal(state.value, 'hello world', 'the typed text survived the morph')
         assert.equal(state.focused, true, 'the input kept the focus')
         assert.deepEqual([state.start, state.end], [5, 5], 'the caret stayed after "hello"')
+        assert.equal(state.open, true, 'the open <details> stayed open')
         assert.equal(state.plain, '', 'the plain innerHTML swap (morph: false) rebuilt its input: the text is gone')
+        assert.equal(state.plainOpen, false, 'and its <details> closed')
         // Typing goes on where the caret was.
         await page.keyboard.type(',')
         assert.equal(await page.evaluate('document.querySelector(\'#morph-fixture input\').value'), 'hello, world')

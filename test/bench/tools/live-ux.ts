@@ -1,11 +1,11 @@
 // What a morphing live update costs against a plain swap, in Chromium: the built service (one
 // process, embedded database, in-process broker), N tabs of one browser (their stream shared
-// through the SharedWorker) showing the demo page, and a contact's status written over HTTP
-// (PATCH /contacts/:id, as the page's select does) W times per mode. Each write re-renders
-// contact_count (a replace update, coalesced to one per 100 ms) in every tab. Recorded per
+// through the SharedWorker) showing the demo page, and W writes per mode over HTTP as the page
+// makes them (POST /contacts, then DELETE of that contact, in turn). Each write re-renders
+// contact_count (a replace update, coalesced to one per 100 ms) in every tab with a new count. Recorded per
 // tab and write:
-//   - publish→DOM: from just before the PATCH is sent to the tab's mutation of contact_count
-//     (both clocks are this machine's Date.now());
+//   - publish→DOM: from just before the write is sent to the update having landed in the tab
+//     (htmx:sseMessage, after the swap; both clocks are this machine's Date.now());
 //   - swap: the update's own DOM work, htmx:sseBeforeMessage → htmx:sseMessage (performance.now()).
 // Modes: "morph" (hx-swap="innerMorph", the default) and "plain" (the same element switched to
 // hx-swap="innerHTML", as live: { morph: false } renders it), on htmx 2 and htmx 4.
@@ -30,18 +30,19 @@ const WRITES = Number(option('--writes', '30'))
 /** Beyond the 100 ms coalescing window, so every write is its own update. */
 const GAP_MS = 250
 
-// In every tab before its scripts: when contact_count's element changes, and how long each
-// update's swap took.
+// In every tab before its scripts: when each contact_count update had landed (after its swap,
+// both htmx fire htmx:sseMessage then), and how long the swap itself took.
 const RECORDER = `(() => {
   const record = { arrivals: [], swaps: [] }
   window.__flcLux = record
   let started = 0
   const isCount = (el) => el && el.getAttribute && el.getAttribute('data-live-component') === 'contact_count'
   document.addEventListener('htmx:sseBeforeMessage', (e) => { if (isCount(e.target)) started = performance.now() })
-  document.addEventListener('htmx:sseMessage', (e) => { if (isCount(e.target) && started) { record.swaps.push(performance.now() - started); started = 0 } })
-  document.addEventListener('DOMContentLoaded', () => {
-    const el = document.querySelector('[data-live-component="contact_count"]')
-    new MutationObserver(() => record.arrivals.push(Date.now())).observe(el, { childList: true, subtree: true, characterData: true, attributes: true })
+  document.addEventListener('htmx:sseMessage', (e) => {
+    if (!isCount(e.target)) return
+    record.arrivals.push(Date.now())
+    if (started) record.swaps.push(performance.now() - started)
+    started = 0
   })
 })()`
 
@@ -74,7 +75,7 @@ async function measure (htmxVersion: '2' | '4', tabs: number, executablePath: st
     const first = pages[0] as Page
     const csrf = await first.evaluate('JSON.parse(document.querySelector("[hx-headers]").getAttribute("hx-headers"))["x-csrf-token"]') as string
     const cookie = (await context.cookies(server.url)).map((c) => `${c.name}=${c.value}`).join('; ')
-    const id = await first.evaluate('document.querySelector("#contacts-body tr[data-contact-id]").getAttribute("data-contact-id")') as string
+    let added = ''
     const rows: Row[] = []
     for (const mode of ['morph', 'plain']) {
       const swap = mode === 'morph' ? 'innerMorph' : 'innerHTML'
@@ -84,13 +85,17 @@ async function measure (htmxVersion: '2' | '4', tabs: number, executablePath: st
       for (let w = 0; w < WRITES; w++) {
         const before = await Promise.all(pages.map(async (page) => await page.evaluate('window.__flcLux.arrivals.length') as number))
         const sentAt = Date.now()
-        const response = await fetch(`${server.url}/contacts/${id}`, {
-          method: 'PATCH',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrf, cookie, 'hx-request': 'true' },
-          body: `status=${w % 2 === 0 ? 'inactive' : 'active'}`
-        })
-        if (!response.ok) throw new Error(`PATCH answered ${response.status}: ${await response.text()}`)
-        await response.text()
+        // Even writes add a contact, odd ones delete it: the count changes every time.
+        const response = w % 2 === 0
+          ? await fetch(`${server.url}/contacts`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrf, cookie, 'hx-request': 'true' },
+            body: new URLSearchParams({ firstName: 'Bench', lastName: `Write ${w}`, email: `bench${w}@example.com`, status: 'active', _csrf: csrf }).toString()
+          })
+          : await fetch(`${server.url}/contacts/${added}`, { method: 'DELETE', headers: { 'x-csrf-token': csrf, cookie, 'hx-request': 'true' } })
+        const body = await response.text()
+        if (!response.ok) throw new Error(`write ${w} answered ${response.status}: ${body}`)
+        if (w % 2 === 0) added = /data-contact-id="(\d+)"/.exec(body)?.[1] ?? ''
         for (const [i, page] of pages.entries()) {
           const seen = before[i] as number
           await waitFor(async () => await page.evaluate(`window.__flcLux.arrivals.length > ${seen}`) === true, { what: `write ${w} in tab ${i}`, timeoutMs: 30_000 })
