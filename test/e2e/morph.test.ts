@@ -1,7 +1,8 @@
 // Morphing live updates in Chromium, on htmx 2 (idiomorph behind the page's flc-morph extension)
 // and htmx 4 (its own innerMorph / outerMorph):
 //   1. a row another browser changes is morphed: the focused status select of that row keeps
-//      its focus (the same element, not a copy) and shows the new status;
+//      its focus (the same element, not a copy) and shows the new status; the writer's own row
+//      (the PATCH answer) is morphed too, keeping its focus;
 //   2. a replace update morphs a component's content: text typed into its input stays, with the
 //      caret where it was, and an open <details> stays open; an element whose hx-swap is plain innerHTML (live: { morph: false })
 //      is swapped whole and loses it (so the check is able to fail).
@@ -95,8 +96,12 @@ for (const htmxVersion of ['2', '4'] as const) {
         await page.evaluate(`${selectOf(id)}.__flcMark = 'kept'`)
         assert.equal(await page.evaluate(`document.activeElement === ${selectOf(id)}`), true, 'the select has the focus')
 
-        // A real write from the other browser: its own select (htmx PATCH /contacts/:id).
-        await writer.page.locator(`#contacts-body tr[data-contact-id="${id}"] select[name="status"]`).selectOption(next)
+        // A real write from the other browser: its own select (htmx PATCH /contacts/:id), whose
+        // answer (the row) is morphed in there too (hx-swap="outerMorph").
+        const writerSelect = writer.page.locator(`#contacts-body tr[data-contact-id="${id}"] select[name="status"]`)
+        await writerSelect.focus()
+        await writer.page.evaluate(`${selectOf(id)}.__flcMark = 'kept'`)
+        await writerSelect.selectOption(next)
         await waitInPage(page, `${selectOf(id)}.value === ${JSON.stringify(next)} && !probe.busy()`, WAIT_MS, 'the reader shows the new status')
         const after = await page.evaluate(`({
           mark: ${selectOf(id)}.__flcMark,
@@ -107,6 +112,8 @@ for (const htmxVersion of ['2', '4'] as const) {
         assert.equal(after.mark, 'kept', 'the row was morphed, not replaced: the same select element')
         assert.equal(after.focused, true, `the focus stayed on the row's status select (it is on ${after.active})`)
         assert.match(after.classes, new RegExp(`contact-status--${next}`), 'the row shows the new status in its look too')
+        await waitInPage(writer.page, `!probe.busy() && ${selectOf(id)}.className.includes('contact-status--${next}')`, WAIT_MS, 'the writer got its row back')
+        assert.deepEqual(await writer.page.evaluate(`[${selectOf(id)}.__flcMark, document.activeElement === ${selectOf(id)}]`), ['kept', true], 'the writer keeps its focus on its own select too')
       })
 
       await t.test('2. text typed into a re-rendered component stays, caret included; a plain swap loses it', async () => {
