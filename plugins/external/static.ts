@@ -1,4 +1,4 @@
-// Static files, all served from this service (no CDN): htmx 2 and its SSE extension from
+// Static files, all served from this service (no CDN): htmx 2 and its SSE extension (and idiomorph) from
 // node_modules, the page's own files from src/public, and each component's declared CSS/JS.
 // Component folders also hold index.ts and templates: only declared asset files are served.
 import fp from 'fastify-plugin'
@@ -11,16 +11,22 @@ import { ASSET_PREFIX, assetVersion } from '../../src/components/assets.js'
 
 const require = createRequire(import.meta.url)
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`))
+// idiomorph's exports map lists its dist files only (not package.json).
+const IDIOMORPH = require.resolve('idiomorph/dist/idiomorph.min.js')
 
 export const VENDOR_FILES: Record<string, string> = {
   'htmx.min.js': join(packageDir('htmx.org'), 'dist', 'htmx.min.js'),
-  'htmx-ext-sse.min.js': join(packageDir('htmx-ext-sse'), 'dist', 'sse.min.js')
+  'htmx-ext-sse.min.js': join(packageDir('htmx-ext-sse'), 'dist', 'sse.min.js'),
+  // Morphing swaps on htmx 2 (live-morph.js); htmx 4 morphs by itself.
+  'idiomorph.min.js': IDIOMORPH
 }
 
 /** HTMX_VERSION=4: the same URLs serve htmx 4 and its own SSE extension (package alias htmx4). */
 export const VENDOR_FILES_HTMX4: Record<string, string> = {
   'htmx.min.js': join(packageDir('htmx4'), 'dist', 'htmx.min.js'),
-  'htmx-ext-sse.min.js': join(packageDir('htmx4'), 'dist', 'ext', 'hx-sse.min.js')
+  'htmx-ext-sse.min.js': join(packageDir('htmx4'), 'dist', 'ext', 'hx-sse.min.js'),
+  // The same page loads it on either htmx; live-morph.js uses htmx 4's own morph when present.
+  'idiomorph.min.js': IDIOMORPH
 }
 
 async function staticPlugin (fastify: FastifyInstance) {
