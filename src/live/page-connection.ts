@@ -8,18 +8,16 @@
 // page's cursor before it; each page keeps its cursor as a string, rebuilt only when a position
 // moves some other way (a replay, a reset, the start).
 //
-// Per channel, the seam logic of the single-channel route: attached first with live messages
-// held back, history after the channel's position sent, then the held messages, ids already
-// sent skipped: nothing lost, nothing repeated, for every channel of the page. What a channel
-// replays (every message, or only the newest) is its hub's choice (LiveChannelHub.replayFrom).
+// Each channel of the page is read by a ChannelReader (channel-reader.ts), the same hold /
+// replay / reset / go-live path as a component's own route; PageChannelFraming is its framing.
+// What a channel replays (every message, or only the newest) is its hub's choice.
 import type { LiveLogger } from './broker.js'
-import { compareIds, isValidId } from './ids.js'
-import type { ChannelMember, LiveChannelHub } from './live-channel.js'
+import { ChannelReader, type DeliveryCounters, type ReadableChannel, type ResetReason, type StreamFraming } from './channel-reader.js'
 import { formatCursor } from './page-cursor.js'
 import type { SseConnection } from './sse-connection.js'
 import type { PageFrames } from './page-frames.js'
 
-export interface PageStreamStats {
+export interface PageStreamStats extends DeliveryCounters {
   /** Open page streams. */
   connections: number
   /** Frames written to page streams (one message to ten pages counts ten). */
@@ -36,10 +34,6 @@ export interface PageStreamStats {
 
 export function emptyPageStats (): PageStreamStats {
   return { connections: 0, delivered: 0, replayed: 0, resets: {}, refused: {}, evicted: 0 }
-}
-
-export function bump (counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1
 }
 
 // The page form of a channel frame: "event: <channel>" and its data lines, without the id and
@@ -66,16 +60,20 @@ export interface PageHost {
 }
 
 export class PageConnection {
-  readonly members: PageMember[]
+  /** One per channel, in the token's order. */
+  readonly readers: ChannelReader[]
   /** Newest id written per channel (the cursor); change it through setPosition(). */
   readonly positions: Array<string | null>
   /** formatCursor(positions), kept up to date. */
   private cursor: string
 
-  constructor (readonly connection: SseConnection, readonly host: PageHost, hubs: readonly LiveChannelHub[]) {
+  private readonly channels: string[]
+
+  constructor (readonly connection: SseConnection, readonly host: PageHost, hubs: readonly ReadableChannel[]) {
     this.positions = hubs.map(() => null)
     this.cursor = formatCursor(this.positions)
-    this.members = hubs.map((hub, index) => new PageMember(this, index, hub))
+    this.channels = hubs.map((hub) => hub.channel)
+    this.readers = hubs.map((hub, index) => new ChannelReader(hub, new PageChannelFraming(this, index), host.stats, host))
   }
 
   setPosition (index: number, id: string | null): void {
@@ -90,10 +88,7 @@ export class PageConnection {
   /** Writes a channel frame; false when the connection is gone or was evicted. */
   write (index: number, id: string, frame: Buffer): boolean {
     this.setPosition(index, id)
-    const member = this.members[index] as PageMember
-    if (!this.connection.writeWithTail(pageBody(frame, member.hub.channel), this.tail())) return false
-    this.host.stats.delivered++
-    return true
+    return this.connection.writeWithTail(pageBody(frame, this.channels[index] as string), this.tail())
   }
 
   /**
@@ -106,26 +101,18 @@ export class PageConnection {
     if (entry === undefined) {
       this.positions[index] = id
       const cursor = formatCursor(this.positions)
-      const body = pageBody(frame, (this.members[index] as PageMember).hub.channel)
+      const body = pageBody(frame, this.channels[index] as string)
       entry = { cursor, frame: Buffer.concat([body, Buffer.from(`id: ${cursor}\n\n`, 'latin1')]) }
       memo.set(index, before, entry)
     }
     this.positions[index] = id
     this.cursor = entry.cursor
-    if (!this.connection.write(entry.frame)) return false
-    this.host.stats.delivered++
-    return true
+    return this.connection.write(entry.frame)
   }
 
   writeTracked (index: number, id: string, frame: Buffer): Promise<void> | null {
     this.setPosition(index, id)
-    const member = this.members[index] as PageMember
-    const done = this.connection.writeWithTailTracked(pageBody(frame, member.hub.channel), this.tail())
-    if (done !== null) {
-      this.host.stats.delivered++
-      this.host.stats.replayed++
-    }
-    return done
+    return this.connection.writeWithTailTracked(pageBody(frame, this.channels[index] as string), this.tail())
   }
 
   /** Only the cursor: the browser's lastEventId moves without any event firing. */
@@ -134,98 +121,44 @@ export class PageConnection {
   }
 
   /** A channel could not be continued from its position: tell the page, move it to `since`. */
-  writeReset (index: number, reason: string, since: string | null): void {
-    bump(this.host.stats.resets, reason)
+  writeReset (index: number, reason: ResetReason, since: string | null): void {
     this.setPosition(index, since)
-    const channel = (this.members[index] as PageMember).hub.channel
+    const channel = this.channels[index] as string
     this.connection.writeWithTail(Buffer.from(`event: reset\ndata: ${JSON.stringify({ reason, channel })}\n`), this.tail())
   }
 }
 
-export class PageMember implements ChannelMember {
-  /** True while the position may be newer than what the channel dispatches next (after a replay). */
-  private ahead = false
-  /** Live frames waiting while history is being sent; null once live. */
-  private held: Array<{ id: string, frame: Buffer | null }> | null = null
-  private heldBytes = 0
+/** The page framing of one channel of the page: its place in the cursor, the page's events. */
+class PageChannelFraming implements StreamFraming {
+  readonly sharesFrames = true
 
-  constructor (private readonly page: PageConnection, private readonly index: number, readonly hub: LiveChannelHub) {}
+  constructor (private readonly page: PageConnection, private readonly index: number) {}
 
-  private get position (): string | null {
+  get connection (): SseConnection {
+    return this.page.connection
+  }
+
+  position (): string | null {
     return this.page.positions[this.index] ?? null
   }
 
-  deliver (id: string, frame: Buffer | null, memo?: PageFrames): void {
-    if (this.held !== null) {
-      this.held.push({ id, frame })
-      this.heldBytes += frame?.length ?? 0
-      // Held frames count against the same bound as the socket queue.
-      if (this.heldBytes > this.page.host.maxQueueBytes) this.page.connection.evict()
-    } else if (this.ahead) {
-      this.sendOnce(id, frame)
-    } else if (frame !== null) {
-      if (memo === undefined) this.page.write(this.index, id, frame)
-      else this.page.writeShared(this.index, id, frame, memo)
-    }
+  setPosition (id: string | null): void {
+    this.page.setPosition(this.index, id)
   }
 
-  /** Live from here: position at the seam the member was attached at. */
-  startLive (since: string | null): void {
-    this.page.setPosition(this.index, since)
+  write (id: string, frame: Buffer): boolean {
+    return this.page.write(this.index, id, frame)
   }
 
-  /** Replays the channel after `requested` (a position from the browser), then goes live. */
-  async resume (requested: string, since: string | null): Promise<void> {
-    const connection = this.page.connection
-    if (!isValidId(requested)) {
-      this.page.writeReset(this.index, 'malformed', since)
-      return
-    }
-    this.held = []
-    let history, frames
-    try {
-      ({ history, frames } = await this.hub.replayFrom(requested))
-    } catch (error) {
-      // The browser keeps its cursor and tries again after the retry interval.
-      this.page.host.logger.error({ err: error, channel: this.hub.channel }, 'reading live history failed; closing the page stream')
-      connection.end()
-      return
-    }
-    if (connection.closed) return
-    if (!history.complete) {
-      this.page.writeReset(this.index, history.messages.length > 0 ? 'too-old' : 'unknown', since)
-      this.goLive()
-      return
-    }
-    this.page.setPosition(this.index, requested)
-    // A long history goes out in steps under the queue bound (see LiveChannelHub).
-    let flushed: Promise<void> | null = null
-    for (const { id, frame } of frames) {
-      if (flushed !== null && connection.queuedBytes > this.page.host.maxQueueBytes / 2) await flushed
-      if (connection.closed) return
-      const position = this.position
-      if (frame === null || (position !== null && compareIds(id, position) <= 0)) continue
-      flushed = this.page.writeTracked(this.index, id, frame)
-      if (flushed === null) return
-    }
-    this.goLive()
+  writeShared (id: string, frame: Buffer, memo: PageFrames): boolean {
+    return this.page.writeShared(this.index, id, frame, memo)
   }
 
-  private sendOnce (id: string, frame: Buffer | null): void {
-    const position = this.position
-    if (position !== null && compareIds(id, position) <= 0) return
-    this.ahead = false
-    if (frame !== null) this.page.write(this.index, id, frame)
+  writeTracked (id: string, frame: Buffer): Promise<void> | null {
+    return this.page.writeTracked(this.index, id, frame)
   }
 
-  private goLive (): void {
-    const held = this.held ?? []
-    this.held = null
-    this.heldBytes = 0
-    for (const { id, frame } of held) this.sendOnce(id, frame)
-    const position = this.position
-    const seam = this.hub.seam
-    // History can be ahead of dispatch (Redis: stored before its envelope arrived here).
-    this.ahead = position !== null && (seam === null || compareIds(position, seam) > 0)
+  writeReset (reason: ResetReason, since: string | null): void {
+    this.page.writeReset(this.index, reason, since)
   }
 }

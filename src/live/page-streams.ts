@@ -8,10 +8,10 @@ import { assertChannelName, type LiveLogger } from './broker.js'
 import type { LiveHub } from './live-hub.js'
 import { LiveChannelHub, ServiceUnavailableError } from './live-channel.js'
 import type { LiveRender } from './render-outcome.js'
-import { SSE_HEADERS } from './sse-connection.js'
+import { answeredHead, bump, requestedLastEventId } from './channel-reader.js'
 import { parseCursor } from './page-cursor.js'
 import { isValidId } from './ids.js'
-import { bump, emptyPageStats, PageConnection, type PageStreamStats } from './page-connection.js'
+import { emptyPageStats, PageConnection, type PageStreamStats } from './page-connection.js'
 import { readPageToken, signPageToken, type PageGrant, type TokenKeys } from './page-token.js'
 import { isValidEventName } from './sse-frame.js'
 import { streamRefused } from '../errors.js'
@@ -48,14 +48,6 @@ interface FamilyEntry {
 
 const FAMILY_PREFIX = /^[A-Za-z0-9_.-]{1,40}$/
 const FAMILY_KEY = /^[A-Za-z0-9_-]{1,64}$/
-
-function requestedCursor (request: FastifyRequest): string | undefined {
-  const header = request.headers['last-event-id']
-  if (typeof header === 'string' && header !== '') return header
-  // htmx-ext-sse 2 rebuilds a failed EventSource without the header: the page keeps it here.
-  const fromQuery = (request.query as Record<string, unknown> | null | undefined)?.lastEventId
-  return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined
-}
 
 export class PageStreams {
   private readonly hub: LiveHub
@@ -111,10 +103,7 @@ export class PageStreams {
   }
 
   readonly handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (request.method === 'HEAD') {
-      await reply.headers(SSE_HEADERS).send()
-      return
-    }
+    if (await answeredHead(request, reply)) return
     // Checked before anything is read: a refused request costs a MAC and nothing else.
     const grant = this.verify((request.query as Record<string, unknown> | null)?.s, false)
     // A token is a capability that may leak (a shared URL, a log): private channels are also
@@ -124,7 +113,7 @@ export class PageStreams {
     }
     // The same connection limits as every stream route (per address, per process).
     this.hub.admit(request, reply)
-    const requested = requestedCursor(request)
+    const requested = requestedLastEventId(request)
     const hubs = grant.channels.map((channel) => this.acquire(channel))
     const release = () => { for (const channel of grant.channels) this.release(channel) }
     try {
@@ -146,19 +135,19 @@ export class PageStreams {
     }, hubs)
     // Everything dispatched from here on reaches the page: each channel's seam, taken now.
     const seams = hubs.map((hub) => hub.seam)
-    for (const [index, member] of page.members.entries()) hubs[index]?.addMember(member)
+    for (const [index, reader] of page.readers.entries()) hubs[index]?.addReader(reader)
     this.counters.connections++
     connection.onClose((reason) => {
       this.counters.connections--
       if (reason === 'evicted') this.counters.evicted++
-      for (const [index, member] of page.members.entries()) hubs[index]?.removeMember(member)
+      for (const [index, reader] of page.readers.entries()) hubs[index]?.removeReader(reader)
       release()
     })
     if (connection.closed) return
 
     if (requested === undefined) {
       // Live only; the cursor still gives the browser a position to resume every channel from.
-      page.members.forEach((member, index) => member.startLive(seams[index] ?? null))
+      page.readers.forEach((reader, index) => reader.startLive(seams[index] ?? null))
       page.writePosition()
       return
     }
@@ -167,7 +156,7 @@ export class PageStreams {
     // replay is done its place must hold what the browser sent, not "0-0" (a browser dropping in
     // that moment would reconnect from "0-0" and be replayed that channel's whole history).
     positions?.forEach((position, index) => { if (isValidId(position)) page.setPosition(index, position) })
-    await Promise.all(page.members.map((member, index) => member.resume(positions?.[index] ?? 'malformed', seams[index] ?? null)))
+    await Promise.all(page.readers.map((reader, index) => reader.resume(positions?.[index] ?? 'malformed', seams[index] ?? null)))
   }
 
   stats (): PageStreamStats & { familyChannels: Record<string, number> } {

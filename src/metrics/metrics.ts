@@ -61,7 +61,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   add('flc_live_replayed_total', 'Frames written from history when a browser reconnected with a last id', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.replayed }]))
   add('flc_live_dropped_total', 'Messages the render rejected, by reason', 'counter', fromChannels((c) => byReason(c.dropped, channelLabels(c))))
   add('flc_live_evictions_total', 'Browsers disconnected for not reading fast enough (SSE_MAX_QUEUE_BYTES)', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.evicted }]))
-  add('flc_live_resets_total', 'Reset events sent instead of a replay, by reason (too-old, unknown, malformed)', 'counter', fromChannels((c) => byReason(c.resets, channelLabels(c))))
+  add('flc_live_resets_total', 'Reset events sent instead of a replay, by reason (too-old, lost, unknown, malformed)', 'counter', fromChannels((c) => byReason(c.resets, channelLabels(c))))
   add('flc_live_render_seconds', 'Time to render one live message (once per message per process)', 'histogram', fromChannels((c) => histogramSamples('flc_live_render_seconds', channelLabels(c), c.renderSeconds)))
   add('flc_live_delivery_lag_seconds', 'From the broker storing a message (its id time) to this process receiving it', 'histogram', fromChannels((c) => histogramSamples('flc_live_delivery_lag_seconds', channelLabels(c), c.deliveryLagSeconds)))
 
