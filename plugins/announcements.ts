@@ -5,7 +5,7 @@
 // the process calls fastify.broadcasts.announce(tags, change).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { AnnouncementReader } from '../src/live/announcements.js'
+import { AnnouncementReader } from '../src/live/announcement-reader.js'
 import { RedisBroker } from '../src/live/redis-broker.js'
 
 declare module 'fastify' {

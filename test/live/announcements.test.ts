@@ -7,9 +7,8 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { Cluster, Redis } from 'ioredis'
 import { Type } from '@sinclair/typebox'
-import {
-  AnnouncementReader, ANNOUNCEMENTS_GROUP, addAnnouncement, announcementsKey, type AnnouncementReaderOptions
-} from '../../src/live/announcements.js'
+import { ANNOUNCEMENTS_GROUP, addAnnouncement, announcementsKey } from '../../src/live/announcements.js'
+import { AnnouncementReader, type AnnouncementReaderOptions } from '../../src/live/announcement-reader.js'
 import { Broadcasts } from '../../src/live/broadcasts.js'
 import { defineComponent, type Change } from '../../src/components/define.js'
 import type { Live } from '../../src/live/live-hub.js'
