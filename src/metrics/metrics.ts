@@ -2,12 +2,12 @@
 // durations (observed per request), and everything the live system, the broker and the
 // database already count in their stats() objects, read at scrape time.
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client'
-import type { Broker } from '../live/broker.js'
-import type { Live } from '../live/live-hub.js'
-import type { LiveChannelStats } from '../live/live-channel.js'
+import type { Broker } from '../live/broker/broker.js'
+import type { Live } from '../live/channels/live-hub.js'
+import type { LiveChannelStats } from '../live/channels/live-channel.js'
 import type { DatabaseStats } from '../db/database.js'
-import type { BroadcastStats } from '../live/broadcasts.js'
-import type { AnnouncementStats } from '../live/announcement-reader.js'
+import type { BroadcastStats } from '../live/announce/broadcasts.js'
+import type { AnnouncementStats } from '../live/announce/announcement-reader.js'
 import type { ConnectionStats } from '../server/connection-guard.js'
 import { HttpDurations } from './http-durations.js'
 import { histogramSamples, SnapshotMetric, type MetricType, type Sample } from './snapshot-metric.js'

@@ -3,13 +3,13 @@
 // the same events and the same reset reasons on both; only the id line differs.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ChannelReader, type DeliveryCounters, type ReadableChannel, type ReplayFrame } from '../../src/live/channel-reader.js'
-import { ChannelFraming } from '../../src/live/channel-framing.js'
-import type { HistoryRead } from '../../src/live/broker.js'
-import { emptyPageStats, PageConnection } from '../../src/live/page-connection.js'
-import { PageFrames } from '../../src/live/page-frames.js'
-import type { SseConnection } from '../../src/live/sse-connection.js'
-import { encodeEvent } from '../../src/live/sse-frame.js'
+import { ChannelReader, type DeliveryCounters, type ReadableChannel, type ReplayFrame } from '../../src/live/stream/channel-reader.js'
+import { ChannelFraming } from '../../src/live/stream/channel-framing.js'
+import type { HistoryRead } from '../../src/live/broker/broker.js'
+import { emptyPageStats, PageConnection } from '../../src/live/pages/page-connection.js'
+import { PageFrames } from '../../src/live/pages/page-frames.js'
+import type { SseConnection } from '../../src/live/stream/sse-connection.js'
+import { encodeEvent } from '../../src/live/stream/sse-frame.js'
 
 interface Event { event: string, data: string, id: string }
 

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import configPlugin from '../../plugins/config.js'
 import brokerPlugin from '../../plugins/broker.js'
 import livePlugin from '../../plugins/live.js'
-import { drop } from '../../src/live/render-outcome.js'
+import { drop } from '../../src/live/channels/render-outcome.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { liveEnv, startLiveApp, trivialRender } from './helpers/app.js'
 

@@ -4,17 +4,17 @@
 // created on demand per key (e.g. one private notification channel per browser session) and
 // dropped when no page carries them any more.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { assertChannelName, type LiveLogger } from './broker.js'
-import type { LiveHub } from './live-hub.js'
-import { LiveChannelHub, ServiceUnavailableError } from './live-channel.js'
-import type { LiveRender } from './render-outcome.js'
-import { answeredHead, bump, requestedLastEventId } from './channel-reader.js'
+import { assertChannelName, type LiveLogger } from '../broker/broker.js'
+import type { LiveHub } from '../channels/live-hub.js'
+import { ChannelFanout, ServiceUnavailableError } from '../channels/live-channel.js'
+import type { LiveRender } from '../channels/render-outcome.js'
+import { answeredHead, bump, requestedLastEventId } from '../stream/channel-reader.js'
 import { parseCursor } from './page-cursor.js'
-import { isValidId } from './ids.js'
+import { isValidId } from '../broker/ids.js'
 import { emptyPageStats, PageConnection, type PageStreamStats } from './page-connection.js'
 import { readPageToken, signPageToken, type PageGrant, type TokenKeys } from './page-token.js'
-import { isValidEventName } from './sse-frame.js'
-import { streamRefused } from '../errors.js'
+import { isValidEventName } from '../stream/sse-frame.js'
+import { streamRefused } from '../../errors.js'
 
 export interface ChannelFamilyOptions {
   /** Channels are "<prefix>:<key>", e.g. "private_notifications:<session id>". */
@@ -43,7 +43,7 @@ export interface PageStreamsOptions {
 interface FamilyEntry {
   options: ChannelFamilyOptions
   /** Channels in use: their hub and how many page connections carry them. */
-  active: Map<string, { hub: LiveChannelHub, refs: number }>
+  active: Map<string, { hub: ChannelFanout, refs: number }>
 }
 
 const FAMILY_PREFIX = /^[A-Za-z0-9_.-]{1,40}$/
@@ -205,7 +205,7 @@ export class PageStreams {
   }
 
   /** The channel's hub; a family channel is created (and counted) here. */
-  private acquire (channel: string): LiveChannelHub {
+  private acquire (channel: string): ChannelFanout {
     const declared = this.hub.declared(channel)
     if (declared !== undefined) return declared
     const family = this.familyOf(channel)
@@ -217,7 +217,7 @@ export class PageStreams {
     let active = family.active.get(channel)
     if (active === undefined) {
       const { event, render } = family.options
-      active = { hub: new LiveChannelHub(this.hub, { channel, event, render }), refs: 0 }
+      active = { hub: new ChannelFanout(this.hub, { channel, event, render }), refs: 0 }
       family.active.set(channel, active)
     }
     active.refs++

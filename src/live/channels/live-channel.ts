@@ -11,17 +11,16 @@
 // or replays it from history, rendered then on demand (and cached for the next ones).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import { assertChannelName, type Broker, type BrokerMessage, type HistoryRead, type LiveLogger, type Unsubscribe } from './broker.js'
-import { answeredHead, bump, ChannelReader, requestedLastEventId, type ReadableChannel, type ReplayFrame } from './channel-reader.js'
-import { ChannelFraming } from './channel-framing.js'
+import { assertChannelName, type Broker, type BrokerMessage, type HistoryRead, type LiveLogger, type Unsubscribe } from '../broker/broker.js'
+import { answeredHead, bump, ChannelReader, requestedLastEventId, type DispatchMemo, type ReadableChannel, type ReplayFrame } from '../stream/channel-reader.js'
+import { ChannelFraming } from '../stream/channel-framing.js'
 import { FrameCache } from './frame-cache.js'
-import { compareIds, ORIGIN_ID } from './ids.js'
+import { compareIds, ORIGIN_ID } from '../broker/ids.js'
 import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
-import type { SseConnection } from './sse-connection.js'
-import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
-import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
-import { PageFrames } from './page-frames.js'
-import { ServiceUnavailableError } from '../errors.js'
+import type { SseConnection } from '../stream/sse-connection.js'
+import { encodeEvent, encodeIdOnly, isValidEventName } from '../stream/sse-frame.js'
+import { LatencyHistogram, type LatencySnapshot } from '../../util/latency-histogram.js'
+import { ServiceUnavailableError } from '../../errors.js'
 
 export interface LiveChannelOptions {
   /** Broker channel (CHANNEL_PREFIX is added by the broker), e.g. "notifications_channel". */
@@ -41,7 +40,7 @@ export interface LiveChannelOptions {
 
 export type ReplayMode = 'all' | 'latest'
 
-export type { ReplayFrame, ResetReason } from './channel-reader.js'
+export type { ReplayFrame, ResetReason } from '../stream/channel-reader.js'
 
 export interface LiveChannelStats {
   channel: string
@@ -81,7 +80,7 @@ export interface LiveChannel {
 }
 
 /** What a channel needs from the hub that owns it. */
-export interface ChannelHost {
+export interface FanoutHost {
   readonly broker: Broker
   readonly logger: LiveLogger
   readonly closing: boolean
@@ -99,7 +98,7 @@ function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
 
 export { ServiceUnavailableError }
 
-export class LiveChannelHub implements LiveChannel, ReadableChannel {
+export class ChannelFanout implements LiveChannel, ReadableChannel {
   readonly channel: string
   readonly event: string
   readonly replayMode: ReplayMode
@@ -107,9 +106,11 @@ export class LiveChannelHub implements LiveChannel, ReadableChannel {
   private readonly render: LiveRender
   /** Every connection reading this channel: own-route browsers and page streams. */
   private readonly readers = new Set<ChannelReader>()
-  /** Of those, own-route browsers (stats), and readers whose framing shares frames per dispatch. */
+  /** Of those, own-route browsers (stats). */
   private clients = 0
+  /** Readers whose framing shares work per message (page streams), and its memo factory. */
   private sharing = 0
+  private newMemo: (() => DispatchMemo) | undefined
   private readonly cache: FrameCache
   /** Newest id dispatched to clients (or the channel's newest id when the subscription began). */
   private lastDispatchedId: string | null = null
@@ -122,7 +123,7 @@ export class LiveChannelHub implements LiveChannel, ReadableChannel {
   private readonly renderTime = new LatencyHistogram()
   private readonly deliveryLag = new LatencyHistogram()
 
-  constructor (private readonly host: ChannelHost, options: LiveChannelOptions) {
+  constructor (private readonly host: FanoutHost, options: LiveChannelOptions) {
     assertChannelName(options.channel)
     if (typeof options.render !== 'function') throw new TypeError(`live.channel(${options.channel}): render must be a function (payload: string) => string`)
     for (const [what, name] of [['event', options.event], ['resetEvent', options.resetEvent ?? 'reset']] as const) {
@@ -247,11 +248,14 @@ export class LiveChannelHub implements LiveChannel, ReadableChannel {
 
   addReader (reader: ChannelReader): void {
     this.readers.add(reader)
-    if (reader.framing.sharesFrames) this.sharing++
+    if (reader.framing.newMemo !== undefined) {
+      this.sharing++
+      this.newMemo = reader.framing.newMemo
+    }
   }
 
   removeReader (reader: ChannelReader): void {
-    if (this.readers.delete(reader) && reader.framing.sharesFrames) this.sharing--
+    if (this.readers.delete(reader) && reader.framing.newMemo !== undefined) this.sharing--
   }
 
   /** Ends the broker subscription (app close). */
@@ -367,7 +371,7 @@ export class LiveChannelHub implements LiveChannel, ReadableChannel {
     if (this.lastDispatchedId !== null && compareIds(id, this.lastDispatchedId) <= 0) return
     this.lastDispatchedId = id
     // Page streams share each frame per cursor: one memo per message, only when one reads.
-    const memo = this.sharing > 0 ? new PageFrames() : undefined
+    const memo = this.sharing > 0 ? this.newMemo?.() : undefined
     for (const reader of this.readers) reader.deliver(id, frame, memo)
   }
 }

@@ -1,13 +1,11 @@
 // The framing of a component's own stream route: one channel per connection, each message's
 // frame written as the channel encoded it ("id: <message id>", "event: <event>", data lines),
 // the reset event named by the channel (default "reset") with data {"reason": …}.
-import type { ResetReason, StreamFraming } from './channel-reader.js'
-import type { PageFrames } from './page-frames.js'
+import type { DispatchMemo, ResetReason, StreamFraming } from './channel-reader.js'
 import type { SseConnection } from './sse-connection.js'
 import { encodeEvent } from './sse-frame.js'
 
 export class ChannelFraming implements StreamFraming {
-  readonly sharesFrames = false
   /** Newest id written to this browser. */
   private lastSentId: string | null = null
 
@@ -28,7 +26,7 @@ export class ChannelFraming implements StreamFraming {
   }
 
   // Every browser of the channel gets the same Buffer already: nothing to share per cursor.
-  writeShared (id: string, frame: Buffer, _memo: PageFrames): boolean {
+  writeShared (id: string, frame: Buffer, _memo: DispatchMemo): boolean {
     return this.write(id, frame)
   }
 

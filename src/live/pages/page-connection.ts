@@ -1,5 +1,5 @@
 // One browser's page stream: a single SSE connection carrying several channels. Each channel
-// is a member of that channel's dispatch (LiveChannelHub), so a message is still rendered and
+// is read by a ChannelReader attached to that channel's fanout (ChannelFanout), so a message is still rendered and
 // encoded once per process. Every event ends with "id: <cursor>", the positions of all the
 // page's channels (see page-cursor.ts), so the bytes differ per cursor, not per page: pages
 // whose cursor was the same before a message have the same one after it, and share one
@@ -11,11 +11,11 @@
 // Each channel of the page is read by a ChannelReader (channel-reader.ts), the same hold /
 // replay / reset / go-live path as a component's own route; PageChannelFraming is its framing.
 // What a channel replays (every message, or only the newest) is its hub's choice.
-import type { LiveLogger } from './broker.js'
-import { ChannelReader, type DeliveryCounters, type ReadableChannel, type ResetReason, type StreamFraming } from './channel-reader.js'
+import type { LiveLogger } from '../broker/broker.js'
+import { ChannelReader, type DeliveryCounters, type DispatchMemo, type ReadableChannel, type ResetReason, type StreamFraming } from '../stream/channel-reader.js'
 import { formatCursor } from './page-cursor.js'
-import type { SseConnection } from './sse-connection.js'
-import type { PageFrames } from './page-frames.js'
+import type { SseConnection } from '../stream/sse-connection.js'
+import { PageFrames } from './page-frames.js'
 
 export interface PageStreamStats extends DeliveryCounters {
   /** Open page streams. */
@@ -128,9 +128,14 @@ export class PageConnection {
   }
 }
 
+function newPageFrames (): PageFrames {
+  return new PageFrames()
+}
+
 /** The page framing of one channel of the page: its place in the cursor, the page's events. */
 class PageChannelFraming implements StreamFraming {
-  readonly sharesFrames = true
+  // One PageFrames per dispatched message, shared by every page carrying the channel.
+  readonly newMemo = newPageFrames
 
   constructor (private readonly page: PageConnection, private readonly index: number) {}
 
@@ -150,8 +155,8 @@ class PageChannelFraming implements StreamFraming {
     return this.page.write(this.index, id, frame)
   }
 
-  writeShared (id: string, frame: Buffer, memo: PageFrames): boolean {
-    return this.page.writeShared(this.index, id, frame, memo)
+  writeShared (id: string, frame: Buffer, memo: DispatchMemo): boolean {
+    return this.page.writeShared(this.index, id, frame, memo as PageFrames)
   }
 
   writeTracked (id: string, frame: Buffer): Promise<void> | null {

@@ -1,15 +1,15 @@
 // The reading side of outside announcements (see announcements.ts for the stream and why it is
 // read this way): one consumer per instance in a shared group, bounded reads in a Redis script,
 // acknowledgement after announce(), take-over of entries a dead instance left unacknowledged.
-import type { Change } from './live-source.js'
-import type { LiveLogger } from './broker.js'
+import type { Change } from '../live-source.js'
+import type { LiveLogger } from '../broker/broker.js'
 import { parseChange } from './broadcasts.js'
-import { isValidId } from './ids.js'
+import { isValidId } from '../broker/ids.js'
 import { ANNOUNCEMENT_FIELD, ANNOUNCEMENT_MAX_BYTES, ANNOUNCEMENTS_GROUP, ANNOUNCEMENTS_MAXLEN, announcementsKey } from './announcements.js'
-import { closeRedis } from './redis-connection.js'
-import { redisTopology, type RedisClient, type RedisTarget } from './redis-topology.js'
-import { LogLimiter } from '../util/log-limiter.js'
-import { withTimeout } from '../util/timeout.js'
+import { closeRedis } from '../broker/redis-connection.js'
+import { redisTopology, type RedisClient, type RedisTarget } from '../broker/redis-topology.js'
+import { LogLimiter } from '../../util/log-limiter.js'
+import { withTimeout } from '../../util/timeout.js'
 import { createHash } from 'node:crypto'
 
 /**

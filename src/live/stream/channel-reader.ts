@@ -8,9 +8,8 @@
 // cannot be continued from the reader gets a reset instead, positioned at the seam (the newest
 // id dispatched when it was attached), and continues live.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { HistoryRead, LiveLogger } from './broker.js'
-import { compareIds, isValidId } from './ids.js'
-import type { PageFrames } from './page-frames.js'
+import type { HistoryRead, LiveLogger } from '../broker/broker.js'
+import { compareIds, isValidId } from '../broker/ids.js'
 import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
 
 /** A message of a replay: its id and encoded frame (null: render rejected it). */
@@ -32,14 +31,20 @@ export function resetReasonOf (history: HistoryRead): ResetReason {
   return history.messages.length > 0 ? 'too-old' : 'unknown'
 }
 
-/** What a reader needs of the channel it reads (LiveChannelHub). */
+/** What a reader needs of the channel it reads (ChannelFanout). */
 export interface ReadableChannel {
   readonly channel: string
   /** Newest id dispatched: everything after it reaches an attached reader. */
   readonly seam: string | null
-  /** The history read and the frames a reader at `after` is replayed (see LiveChannelHub). */
+  /** The history read and the frames a reader at `after` is replayed (see ChannelFanout). */
   replayFrom (after: string): Promise<{ history: HistoryRead, frames: ReplayFrame[] }>
 }
+
+/**
+ * Scratch shared by every reader of one dispatched message, built by the framing's newMemo()
+ * (page streams: the frames per cursor, PageFrames) and dropped after the dispatch.
+ */
+export type DispatchMemo = object
 
 /**
  * How a reader's events are written on its connection. Every write moves the position (the id
@@ -48,13 +53,16 @@ export interface ReadableChannel {
  */
 export interface StreamFraming {
   readonly connection: SseConnection
-  /** True when writeShared() uses the dispatch's memo (page streams): the channel builds one per message. */
-  readonly sharesFrames: boolean
+  /**
+   * Framings that share work across the readers of one message (page streams) give the memo
+   * factory: the channel builds one memo per message while such a reader is attached.
+   */
+  readonly newMemo?: () => DispatchMemo
   position (): string | null
   setPosition (id: string | null): void
   write (id: string, frame: Buffer): boolean
   /** The live fan-out path; memo is shared by every reader of one dispatch. */
-  writeShared (id: string, frame: Buffer, memo: PageFrames): boolean
+  writeShared (id: string, frame: Buffer, memo: DispatchMemo): boolean
   /** A replay write, resolved once flushed to the socket. */
   writeTracked (id: string, frame: Buffer): Promise<void> | null
   /** The reset event; the position moves to `since` (empty: forget the bad id). */
@@ -114,7 +122,7 @@ export class ChannelReader {
   ) {}
 
   /** A dispatched message (frame null: render rejected it), in id order. */
-  deliver (id: string, frame: Buffer | null, memo: PageFrames | undefined): void {
+  deliver (id: string, frame: Buffer | null, memo: DispatchMemo | undefined): void {
     if (this.held !== null) {
       this.held.push({ id, frame })
       this.heldBytes += frame?.length ?? 0

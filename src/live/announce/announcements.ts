@@ -25,11 +25,11 @@
 // its own ("<name>:announce") so its reads never queue behind the app's commands.
 //
 // This file: the stream's names and bounds, and the writers' side; announcement-reader.ts reads.
-import type { Change } from './live-source.js'
-import type { LiveLogger } from './broker.js'
+import type { Change } from '../live-source.js'
+import type { LiveLogger } from '../broker/broker.js'
 import { parseChange } from './broadcasts.js'
-import { closeRedis } from './redis-connection.js'
-import { redisTopology, type RedisClient, type RedisTarget } from './redis-topology.js'
+import { closeRedis } from '../broker/redis-connection.js'
+import { redisTopology, type RedisClient, type RedisTarget } from '../broker/redis-topology.js'
 
 /** After CHANNEL_PREFIX: the stream outside writers XADD to. */
 export const ANNOUNCEMENTS_KEY = 'broadcast:announcements'

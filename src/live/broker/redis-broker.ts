@@ -16,14 +16,14 @@ import {
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
 import { compareIds, isValidId } from './ids.js'
-import { LatencyHistogram } from '../util/latency-histogram.js'
+import { LatencyHistogram } from '../../util/latency-histogram.js'
 import { closeRedis } from './redis-connection.js'
 import { redisTopology, type RedisClient, type RedisTopology } from './redis-topology.js'
 import { RedisChannelStore } from './redis-store.js'
 import { ChannelState, type DeliveryContext } from './redis-delivery.js'
-import { withTimeout } from '../util/timeout.js'
-import { LogLimiter } from '../util/log-limiter.js'
-import { DependencyUnavailableError } from '../util/dependency-error.js'
+import { withTimeout } from '../../util/timeout.js'
+import { LogLimiter } from '../../util/log-limiter.js'
+import { DependencyUnavailableError } from '../../util/dependency-error.js'
 
 /** Pause before re-subscribing again when a recovery failed while the subscriber was up (a cluster slot without a master, the command connection not ready yet). */
 const RESUBSCRIBE_RETRY_MS = 500
