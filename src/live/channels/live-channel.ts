@@ -79,7 +79,7 @@ export interface LiveChannel {
   stats (): LiveChannelStats
 }
 
-/** What a channel needs from the hub that owns it. */
+/** What a fanout needs from the LiveHub that owns it. */
 export interface FanoutHost {
   readonly broker: Broker
   readonly logger: LiveLogger
@@ -236,7 +236,7 @@ export class ChannelFanout implements LiveChannel, ReadableChannel {
     }
   }
 
-  /** Newest id dispatched: a member added now receives everything after it. */
+  /** Newest id dispatched: a reader added now receives everything after it. */
   get seam (): string | null {
     return this.lastDispatchedId
   }

@@ -114,7 +114,7 @@ export class LiveHub implements Live, FanoutHost {
 
   /** The declared channel of that name (the first one declared, when several events share it). */
   declared (channel: string): ChannelFanout | undefined {
-    for (const hub of this.channels.values()) if (hub.channel === channel) return hub
+    for (const fanout of this.channels.values()) if (fanout.channel === channel) return fanout
     return undefined
   }
 

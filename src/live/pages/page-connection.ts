@@ -10,7 +10,7 @@
 //
 // Each channel of the page is read by a ChannelReader (channel-reader.ts), the same hold /
 // replay / reset / go-live path as a component's own route; PageChannelFraming is its framing.
-// What a channel replays (every message, or only the newest) is its hub's choice.
+// What a channel replays (every message, or only the newest) is its fanout's choice.
 import type { LiveLogger } from '../broker/broker.js'
 import { ChannelReader, type DeliveryCounters, type DispatchMemo, type ReadableChannel, type ResetReason, type StreamFraming } from '../stream/channel-reader.js'
 import { formatCursor } from './page-cursor.js'
@@ -69,11 +69,11 @@ export class PageConnection {
 
   private readonly channels: string[]
 
-  constructor (readonly connection: SseConnection, readonly host: PageHost, hubs: readonly ReadableChannel[]) {
-    this.positions = hubs.map(() => null)
+  constructor (readonly connection: SseConnection, readonly host: PageHost, sources: readonly ReadableChannel[]) {
+    this.positions = sources.map(() => null)
     this.cursor = formatCursor(this.positions)
-    this.channels = hubs.map((hub) => hub.channel)
-    this.readers = hubs.map((hub, index) => new ChannelReader(hub, new PageChannelFraming(this, index), host.stats, host))
+    this.channels = sources.map((source) => source.channel)
+    this.readers = sources.map((source, index) => new ChannelReader(source, new PageChannelFraming(this, index), host.stats, host))
   }
 
   setPosition (index: number, id: string | null): void {

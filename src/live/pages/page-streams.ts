@@ -42,8 +42,8 @@ export interface PageStreamsOptions {
 
 interface FamilyEntry {
   options: ChannelFamilyOptions
-  /** Channels in use: their hub and how many page connections carry them. */
-  active: Map<string, { hub: ChannelFanout, refs: number }>
+  /** Channels in use: their fanout and how many page connections carry them. */
+  active: Map<string, { fanout: ChannelFanout, refs: number }>
 }
 
 const FAMILY_PREFIX = /^[A-Za-z0-9_.-]{1,40}$/
@@ -114,10 +114,10 @@ export class PageStreams {
     // The same connection limits as every stream route (per address, per process).
     this.hub.admit(request, reply)
     const requested = requestedLastEventId(request)
-    const hubs = grant.channels.map((channel) => this.acquire(channel))
+    const fanouts = grant.channels.map((channel) => this.acquire(channel))
     const release = () => { for (const channel of grant.channels) this.release(channel) }
     try {
-      await Promise.all(hubs.map((hub) => hub.subscribed()))
+      await Promise.all(fanouts.map((fanout) => fanout.subscribed()))
     } catch (error) {
       release()
       throw error
@@ -132,15 +132,15 @@ export class PageStreams {
       logger: this.logger,
       maxQueueBytes: this.hub.maxQueueBytes,
       stats: this.counters
-    }, hubs)
+    }, fanouts)
     // Everything dispatched from here on reaches the page: each channel's seam, taken now.
-    const seams = hubs.map((hub) => hub.seam)
-    for (const [index, reader] of page.readers.entries()) hubs[index]?.addReader(reader)
+    const seams = fanouts.map((fanout) => fanout.seam)
+    for (const [index, reader] of page.readers.entries()) fanouts[index]?.addReader(reader)
     this.counters.connections++
     connection.onClose((reason) => {
       this.counters.connections--
       if (reason === 'evicted') this.counters.evicted++
-      for (const [index, reader] of page.readers.entries()) hubs[index]?.removeReader(reader)
+      for (const [index, reader] of page.readers.entries()) fanouts[index]?.removeReader(reader)
       release()
     })
     if (connection.closed) return
@@ -151,7 +151,7 @@ export class PageStreams {
       page.writePosition()
       return
     }
-    const positions = parseCursor(requested, hubs.length)
+    const positions = parseCursor(requested, fanouts.length)
     // Channels resume in parallel and every frame carries the whole cursor: until a channel's
     // replay is done its place must hold what the browser sent, not "0-0" (a browser dropping in
     // that moment would reconnect from "0-0" and be replayed that channel's whole history).
@@ -175,7 +175,7 @@ export class PageStreams {
   async close (): Promise<void> {
     const stopping = []
     for (const entry of this.families.values()) {
-      for (const { hub } of entry.active.values()) stopping.push(hub.subscribed().then(() => hub.stop(), () => {}))
+      for (const { fanout } of entry.active.values()) stopping.push(fanout.subscribed().then(() => fanout.stop(), () => {}))
       entry.active.clear()
     }
     await Promise.all(stopping)
@@ -204,7 +204,7 @@ export class PageStreams {
     return family !== undefined && FAMILY_KEY.test(key) && family.options.authorize(key, request)
   }
 
-  /** The channel's hub; a family channel is created (and counted) here. */
+  /** The channel's fanout; a family channel is created (and counted) here. */
   private acquire (channel: string): ChannelFanout {
     const declared = this.hub.declared(channel)
     if (declared !== undefined) return declared
@@ -217,11 +217,11 @@ export class PageStreams {
     let active = family.active.get(channel)
     if (active === undefined) {
       const { event, render } = family.options
-      active = { hub: new ChannelFanout(this.hub, { channel, event, render }), refs: 0 }
+      active = { fanout: new ChannelFanout(this.hub, { channel, event, render }), refs: 0 }
       family.active.set(channel, active)
     }
     active.refs++
-    return active.hub
+    return active.fanout
   }
 
   private release (channel: string): void {
@@ -229,8 +229,8 @@ export class PageStreams {
     const active = family?.active.get(channel)
     if (family === undefined || active === undefined || --active.refs > 0) return
     family.active.delete(channel)
-    const { hub } = active
-    hub.subscribed().then(() => hub.stop(), () => {}).catch((error: unknown) => {
+    const { fanout } = active
+    fanout.subscribed().then(() => fanout.stop(), () => {}).catch((error: unknown) => {
       this.logger.warn({ err: error, channel }, 'page stream: unsubscribing a family channel failed')
     })
   }

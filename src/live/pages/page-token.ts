@@ -21,7 +21,7 @@ export type TokenCheck =
   | { ok: true, grant: PageGrant }
   | { ok: false, reason: 'missing' | 'malformed' | 'bad-signature' | 'expired' }
 
-/** Channels one page may carry (each costs the server a member per connection). */
+/** Channels one page may carry (each costs the server a reader per connection). */
 export const MAX_PAGE_CHANNELS = 32
 /** Page stream channels double as SSE event names, which are at most 100 characters. */
 export const MAX_PAGE_CHANNEL_LENGTH = 100
