@@ -1,4 +1,4 @@
-// The reader of outside announcements (src/live/announce/announcements.ts) against real Redis, without an
+// The reader of outside announcements (src/live/announce/announcement-reader.ts) against real Redis, without an
 // app: each entry reaches exactly one instance of the group, hostile entries are dropped and
 // counted, a dead instance's entries are taken over, close never waits for a blocked read, and
 // a Redis restart (stream and group gone) is survived. Plus: bursts stay bounded in broadcasts.
