@@ -1,12 +1,12 @@
 // Decorates `announcements`: with Redis, the reader of changes announced from outside the app
-// (src/live/announcements.ts): `XADD <CHANNEL_PREFIX>broadcast:announcements MAXLEN ~ 10000 *
+// (src/live/announce/announcements.ts): `XADD <CHANNEL_PREFIX>broadcast:announcements MAXLEN ~ 10000 *
 // change '{"tags":["contacts"]}'` reaches every live component of those tags, published once
 // across all instances. With the in-process broker there is no outside: it is null, and code in
 // the process calls fastify.broadcasts.announce(tags, change).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { AnnouncementReader } from '../../src/live/announcements.js'
-import { RedisBroker } from '../../src/live/redis-broker.js'
+import { AnnouncementReader } from '../../src/live/announce/announcement-reader.js'
+import { RedisBroker } from '../../src/live/broker/redis-broker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,11 +1,11 @@
-// Decorates `broadcasts`: live components from data (src/live/broadcasts.ts). Every live
+// Decorates `broadcasts`: live components from data (src/live/announce/broadcasts.ts). Every live
 // component (defineComponent({ live: { tags } }) or ({ live: { channel } })) gets its channel
 // when the app is ready. Domains announce their own tags (plugins/app/contacts.ts: "contacts" and
 // "contact:<id>"). A component's own stream route (live.stream) is registered by the loader
 // (src/components/load.ts).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { Broadcasts } from '../../src/live/broadcasts.js'
+import { Broadcasts } from '../../src/live/announce/broadcasts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

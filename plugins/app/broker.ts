@@ -3,9 +3,9 @@
 // Closed (connections quit) when the app closes.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Broker } from '../../src/live/broker.js'
-import { MemoryBroker } from '../../src/live/memory-broker.js'
-import { RedisBroker } from '../../src/live/redis-broker.js'
+import type { Broker } from '../../src/live/broker/broker.js'
+import { MemoryBroker } from '../../src/live/broker/memory-broker.js'
+import { RedisBroker } from '../../src/live/broker/redis-broker.js'
 import { isBroadcastChannel } from '../../src/live/live-source.js'
 
 export interface BrokerPluginOptions {

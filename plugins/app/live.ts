@@ -3,7 +3,7 @@
 // fastify.close() waiting), subscriptions dropped in onClose, before the broker quits.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { LiveHub, type Live } from '../../src/live/live-hub.js'
+import { LiveHub, type Live } from '../../src/live/channels/live-hub.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

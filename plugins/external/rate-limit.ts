@@ -5,7 +5,7 @@
 import fp from 'fastify-plugin'
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyInstance } from 'fastify'
-import { RedisBroker } from '../../src/live/redis-broker.js'
+import { RedisBroker } from '../../src/live/broker/redis-broker.js'
 
 export interface RateLimits {
   /** Opening an SSE stream: RATE_LIMIT_STREAM_OPENS_PER_MIN per address. */

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import configPlugin from '../../plugins/app/config.js'
 import brokerPlugin from '../../plugins/app/broker.js'
 import livePlugin from '../../plugins/app/live.js'
-import { drop } from '../../src/live/render-outcome.js'
+import { drop } from '../../src/live/channels/render-outcome.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { liveEnv, startLiveApp, trivialRender } from './helpers/app.js'
 

@@ -3,7 +3,7 @@
 // A write announces its data tags once (announce(['contacts', 'contact:42'], change)). Each live
 // component whose tags match gets one message on its own broker channel ("broadcast.<name>",
 // with history, so pages replay what they missed). Every process renders each such message once
-// (LiveChannelHub), never once per browser, and writes the same bytes to all its pages.
+// (ChannelFanout), never once per browser, and writes the same bytes to all its pages.
 // Updates that replace a component are coalesced per component, on the leading edge: the first
 // change after a quiet window goes out at once (a lone write shows as fast as its row), the
 // changes inside the window that follows are merged into one trailing update at its end, which
@@ -15,12 +15,12 @@
 // message published there is checked by its message() and rendered once per process as an
 // update, with the same page stream, replay and own stream route as a tags component.
 import type { RouteOptions } from 'fastify'
-import type { Change, LiveSource } from './live-source.js'
-import type { Live } from './live-hub.js'
-import type { LiveChannel } from './live-channel.js'
-import type { ChannelFamilyOptions } from './page-streams.js'
-import { drop, type LiveRender, type RenderOutcome } from './render-outcome.js'
-import type { LiveLogger } from './broker.js'
+import type { Change, LiveSource } from '../live-source.js'
+import type { Live } from '../channels/live-hub.js'
+import type { LiveChannel } from '../channels/live-channel.js'
+import type { ChannelFamilyOptions } from '../pages/page-streams.js'
+import { drop, type LiveRender, type RenderOutcome } from '../channels/render-outcome.js'
+import type { LiveLogger } from '../broker/broker.js'
 
 export interface BroadcastsOptions {
   live: Live

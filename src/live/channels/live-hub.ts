@@ -2,12 +2,12 @@
 // every connection, and ends every stream on shutdown.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import type { Broker, LiveLogger } from './broker.js'
-import { LiveChannelHub, type ChannelHost, type LiveChannel, type LiveChannelOptions, type LiveChannelStats } from './live-channel.js'
-import { SseConnection } from './sse-connection.js'
-import { encodeComment } from './sse-frame.js'
-import { StreamLimits, type StreamLimitStats } from './stream-limits.js'
-import { defaultStreamsMax } from '../util/open-files.js'
+import type { Broker, LiveLogger } from '../broker/broker.js'
+import { ChannelFanout, type FanoutHost, type LiveChannel, type LiveChannelOptions, type LiveChannelStats } from './live-channel.js'
+import { SseConnection } from '../stream/sse-connection.js'
+import { encodeComment } from '../stream/sse-frame.js'
+import { StreamLimits, type StreamLimitStats } from '../stream/stream-limits.js'
+import { defaultStreamsMax } from '../../util/open-files.js'
 
 export interface LiveHubOptions {
   broker: Broker
@@ -46,14 +46,14 @@ export interface Live {
   stats (): LiveHubStats
 }
 
-export class LiveHub implements Live, ChannelHost {
+export class LiveHub implements Live, FanoutHost {
   readonly broker: Broker
   readonly logger: LiveLogger
   readonly maxQueueBytes: number
   readonly frameCacheEntries: number
   readonly frameCacheBytes: number
   private readonly connections = new Set<SseConnection>()
-  private readonly channels = new Map<string, LiveChannelHub>()
+  private readonly channels = new Map<string, ChannelFanout>()
   private readonly ping = encodeComment('ping')
   private heartbeat: NodeJS.Timeout | null = null
   private isClosing = false
@@ -96,7 +96,7 @@ export class LiveHub implements Live, ChannelHost {
       // A second call usually means channel() was put inside a request handler.
       throw new Error(`live.channel: channel "${options.channel}" with event "${options.event}" is already declared; create it once at start-up and reuse the returned object`)
     }
-    const channel = new LiveChannelHub(this, options)
+    const channel = new ChannelFanout(this, options)
     this.channels.set(key, channel)
     if (this.started) channel.subscribed().catch((error: unknown) => this.logger.error({ err: error, channel: options.channel }, 'live channel could not subscribe'))
     return channel
@@ -113,8 +113,8 @@ export class LiveHub implements Live, ChannelHost {
   }
 
   /** The declared channel of that name (the first one declared, when several events share it). */
-  declared (channel: string): LiveChannelHub | undefined {
-    for (const hub of this.channels.values()) if (hub.channel === channel) return hub
+  declared (channel: string): ChannelFanout | undefined {
+    for (const fanout of this.channels.values()) if (fanout.channel === channel) return fanout
     return undefined
   }
 

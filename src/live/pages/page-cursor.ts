@@ -1,7 +1,7 @@
 // The `id:` of a page stream: the position of every channel of the page, in the order of the
 // page's token, e.g. "1764400000000-0_0-0_1764400000123-4". A browser that reconnects with it
 // resumes each channel exactly where it stopped, on any process (Redis ids) or after a restart.
-import { isValidId, ORIGIN_ID } from './ids.js'
+import { isValidId, ORIGIN_ID } from '../broker/ids.js'
 
 /** Ids are "<digits>-<digits>": "_" can never occur inside one. */
 const SEPARATOR = '_'

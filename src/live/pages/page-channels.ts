@@ -3,7 +3,7 @@
 // a signed token and each channel's newest id at render time (so nothing published between
 // render and connect is lost), plus what the page runtime (src/public/live-page.js) needs.
 import { randomBytes } from 'node:crypto'
-import type { LivePage, LivePageSlot } from './live-source.js'
+import type { LivePage, LivePageSlot } from '../live-source.js'
 import { formatCursor } from './page-cursor.js'
 import { MAX_PAGE_CHANNELS } from './page-token.js'
 

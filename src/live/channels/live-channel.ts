@@ -1,11 +1,8 @@
 // One live channel in one process: a single broker subscription, each message rendered and
 // encoded once, the same Buffer written to every connected browser.
 //
-// Connecting with a last id (Last-Event-ID header, else ?lastEventId=): the client is attached
-// first with its live messages held back, then the history after its id is read and sent, then
-// the held messages; ids already sent are skipped, so nothing is lost and nothing repeats.
-// When the id cannot be continued from (too old, unknown, malformed) the client gets a reset
-// event instead, positioned at the newest id, and continues live.
+// Every connection reading the channel, on its own route or on a page stream, is a
+// ChannelReader (channel-reader.ts: hold, replay, reset, go live); only its framing differs.
 // A channel whose every message replaces the last (replay: 'latest', e.g. a count) is replayed
 // only its newest message: after a long absence, one frame instead of hundreds.
 // No render without a reader: a message arriving while no browser of this process reads the
@@ -14,15 +11,16 @@
 // or replays it from history, rendered then on demand (and cached for the next ones).
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import { assertChannelName, type Broker, type BrokerMessage, type HistoryRead, type LiveLogger, type Unsubscribe } from './broker.js'
+import { assertChannelName, type Broker, type BrokerMessage, type HistoryRead, type LiveLogger, type Unsubscribe } from '../broker/broker.js'
+import { answeredHead, bump, ChannelReader, requestedLastEventId, type DispatchMemo, type ReadableChannel, type ReplayFrame } from '../stream/channel-reader.js'
+import { ChannelFraming } from '../stream/channel-framing.js'
 import { FrameCache } from './frame-cache.js'
-import { compareIds, isValidId, ORIGIN_ID } from './ids.js'
+import { compareIds, ORIGIN_ID } from '../broker/ids.js'
 import { judge, LiveDrop, type LiveRender } from './render-outcome.js'
-import { SSE_HEADERS, type SseConnection } from './sse-connection.js'
-import { encodeEvent, encodeIdOnly, isValidEventName } from './sse-frame.js'
-import { LatencyHistogram, type LatencySnapshot } from '../util/latency-histogram.js'
-import { PageFrames } from './page-frames.js'
-import { ServiceUnavailableError } from '../errors.js'
+import type { SseConnection } from '../stream/sse-connection.js'
+import { encodeEvent, encodeIdOnly, isValidEventName } from '../stream/sse-frame.js'
+import { LatencyHistogram, type LatencySnapshot } from '../../util/latency-histogram.js'
+import { ServiceUnavailableError } from '../../errors.js'
 
 export interface LiveChannelOptions {
   /** Broker channel (CHANNEL_PREFIX is added by the broker), e.g. "notifications_channel". */
@@ -42,14 +40,7 @@ export interface LiveChannelOptions {
 
 export type ReplayMode = 'all' | 'latest'
 
-/** A message of a replay: its id and encoded frame (null: render rejected it). */
-export interface ReplayFrame {
-  id: string
-  frame: Buffer | null
-}
-
-/** Why a client got a reset event instead of a replay. */
-export type ResetReason = 'too-old' | 'lost' | 'unknown' | 'malformed'
+export type { ReplayFrame, ResetReason } from '../stream/channel-reader.js'
 
 export interface LiveChannelStats {
   channel: string
@@ -88,8 +79,8 @@ export interface LiveChannel {
   stats (): LiveChannelStats
 }
 
-/** What a channel needs from the hub that owns it. */
-export interface ChannelHost {
+/** What a fanout needs from the LiveHub that owns it. */
+export interface FanoutHost {
   readonly broker: Broker
   readonly logger: LiveLogger
   readonly closing: boolean
@@ -101,55 +92,25 @@ export interface ChannelHost {
   open (res: ServerResponse): SseConnection
 }
 
-class ChannelClient {
-  /** Newest id written to this browser. */
-  lastSentId: string | null = null
-  /** True while lastSentId may be newer than what the channel dispatches next (after a replay). */
-  ahead = false
-  /** Live frames waiting while history is being sent; null once live. */
-  held: Array<{ id: string, frame: Buffer | null }> | null = null
-  heldBytes = 0
-
-  constructor (readonly connection: SseConnection) {}
-}
-
-/**
- * Another consumer of the channel's dispatch (a page stream connection carrying this channel
- * among others): gets each message's encoded frame (null: render rejected it) in id order.
- */
-export interface ChannelMember {
-  /** memo: shared by every member of one dispatch (page streams build each frame once per cursor). */
-  deliver (id: string, frame: Buffer | null, memo?: PageFrames): void
-}
-
 function isThenable<T> (value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
 export { ServiceUnavailableError }
 
-function requestedLastEventId (request: FastifyRequest): string | undefined {
-  const header = request.headers['last-event-id']
-  if (typeof header === 'string' && header !== '') return header
-  // htmx-ext-sse rebuilds a failed EventSource without the header: pages pass it here.
-  const query = request.query as Record<string, unknown> | null | undefined
-  const fromQuery = query?.lastEventId
-  if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery
-  return undefined
-}
-
-function bump (counts: Record<string, number>, key: string): void {
-  counts[key] = (counts[key] ?? 0) + 1
-}
-
-export class LiveChannelHub implements LiveChannel {
+export class ChannelFanout implements LiveChannel, ReadableChannel {
   readonly channel: string
   readonly event: string
   readonly replayMode: ReplayMode
   private readonly resetEvent: string
   private readonly render: LiveRender
-  private readonly clients = new Set<ChannelClient>()
-  private readonly members = new Set<ChannelMember>()
+  /** Every connection reading this channel: own-route browsers and page streams. */
+  private readonly readers = new Set<ChannelReader>()
+  /** Of those, own-route browsers (stats). */
+  private clients = 0
+  /** Readers whose framing shares work per message (page streams), and its memo factory. */
+  private sharing = 0
+  private newMemo: (() => DispatchMemo) | undefined
   private readonly cache: FrameCache
   /** Newest id dispatched to clients (or the channel's newest id when the subscription began). */
   private lastDispatchedId: string | null = null
@@ -162,7 +123,7 @@ export class LiveChannelHub implements LiveChannel {
   private readonly renderTime = new LatencyHistogram()
   private readonly deliveryLag = new LatencyHistogram()
 
-  constructor (private readonly host: ChannelHost, options: LiveChannelOptions) {
+  constructor (private readonly host: FanoutHost, options: LiveChannelOptions) {
     assertChannelName(options.channel)
     if (typeof options.render !== 'function') throw new TypeError(`live.channel(${options.channel}): render must be a function (payload: string) => string`)
     for (const [what, name] of [['event', options.event], ['resetEvent', options.resetEvent ?? 'reset']] as const) {
@@ -179,67 +140,33 @@ export class LiveChannelHub implements LiveChannel {
     this.cache = new FrameCache(host.frameCacheEntries, host.frameCacheBytes)
   }
 
-  /** The SSE route: admit, attach, then live only, a reset, or a replay followed by live. */
+  /** The SSE route: admit, attach a reader, then live only, a reset, or a replay followed by live. */
   readonly handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (request.method === 'HEAD') {
-      // Fastify adds HEAD for every GET route; a HEAD "stream" would never carry anything.
-      await reply.headers(SSE_HEADERS).send()
-      return
-    }
+    if (await answeredHead(request, reply)) return
     this.host.admit(request, reply)
     const requested = requestedLastEventId(request)
     await this.subscribed()
     if (this.host.closing) throw new ServiceUnavailableError('The server is shutting down')
-    const { client, since } = this.attach(reply)
-    if (client.connection.closed) return
-    if (requested === undefined) this.startLive(client, since)
-    else if (!isValidId(requested)) this.sendReset(client, 'malformed', since)
-    else await this.resume(client, requested, since)
-  }
-
-  /**
-   * Takes the response over as an SSE connection and adds it to the clients. Returns the seam:
-   * everything dispatched after `since` reaches this client.
-   */
-  private attach (reply: FastifyReply): { client: ChannelClient, since: string | null } {
     reply.hijack()
     const connection = this.host.open(reply.raw)
-    const client = new ChannelClient(connection)
-    const since = this.lastDispatchedId
-    this.clients.add(client)
+    const reader = new ChannelReader(this, new ChannelFraming(connection, this.resetEvent), this.counters, this.host)
+    // Everything dispatched after the seam reaches the reader.
+    const since = this.seam
+    this.addReader(reader)
+    this.clients++
     connection.onClose((reason) => {
-      this.clients.delete(client)
+      this.removeReader(reader)
+      this.clients--
       if (reason === 'evicted') this.counters.evicted++
     })
-    return { client, since }
-  }
-
-  /** Live only; still gives the browser a position so its next reconnect can replay. */
-  private startLive (client: ChannelClient, since: string | null): void {
-    if (since !== null) client.connection.write(encodeIdOnly(since))
-    client.lastSentId = since
-  }
-
-  /** Replays what came after the client's last id (live messages held meanwhile), or resets it. */
-  private async resume (client: ChannelClient, requested: string, since: string | null): Promise<void> {
-    const { connection } = client
-    client.held = []
-    let history, frames
-    try {
-      ({ history, frames } = await this.replayFrom(requested))
-    } catch (error) {
-      // The browser keeps its Last-Event-ID and tries again after the retry interval.
-      this.host.logger.error({ err: error, channel: this.channel }, 'reading live history failed; closing the stream')
-      connection.end()
-      return
-    }
     if (connection.closed) return
-    if (!history.complete) {
-      this.sendReset(client, history.gap === 'lost' ? 'lost' : history.messages.length > 0 ? 'too-old' : 'unknown', since)
+    if (requested !== undefined) {
+      await reader.resume(requested, since)
       return
     }
-    client.lastSentId = requested
-    if (await this.replay(client, frames)) this.goLive(client)
+    // Live only; still gives the browser a position so its next reconnect can replay.
+    reader.startLive(since)
+    if (since !== null) connection.write(encodeIdOnly(since))
   }
 
   /**
@@ -284,27 +211,6 @@ export class LiveChannelHub implements LiveChannel {
     return frames
   }
 
-  /**
-   * Writes the history frames the client lacks. A long history may not fit the queue bound at
-   * once: a client that reads gets it in steps (its live messages are held meanwhile, under the
-   * same bound). False when the connection ended on the way.
-   */
-  private async replay (client: ChannelClient, frames: readonly ReplayFrame[]): Promise<boolean> {
-    const { connection } = client
-    let flushed: Promise<void> | null = null
-    for (const { id, frame } of frames) {
-      if (flushed !== null && connection.queuedBytes > this.host.maxQueueBytes / 2) await flushed
-      if (connection.closed) return false
-      if (frame === null || (client.lastSentId !== null && compareIds(id, client.lastSentId) <= 0)) continue
-      flushed = connection.writeTracked(frame)
-      if (flushed === null) return false
-      client.lastSentId = id
-      this.counters.delivered++
-      this.counters.replayed++
-    }
-    return true
-  }
-
   async lastId (): Promise<string | null> {
     return this.host.broker.lastId(this.channel)
   }
@@ -317,7 +223,7 @@ export class LiveChannelHub implements LiveChannel {
     return {
       channel: this.channel,
       event: this.event,
-      clients: this.clients.size,
+      clients: this.clients,
       messages: this.counters.messages,
       unread: this.counters.unread,
       delivered: this.counters.delivered,
@@ -330,22 +236,26 @@ export class LiveChannelHub implements LiveChannel {
     }
   }
 
-  /** Newest id dispatched: a member added now receives everything after it. */
+  /** Newest id dispatched: a reader added now receives everything after it. */
   get seam (): string | null {
     return this.lastDispatchedId
   }
 
-  /** Connected browsers plus page stream members. */
+  /** Connected browsers plus page streams carrying the channel. */
   get audience (): number {
-    return this.clients.size + this.members.size
+    return this.readers.size
   }
 
-  addMember (member: ChannelMember): void {
-    this.members.add(member)
+  addReader (reader: ChannelReader): void {
+    this.readers.add(reader)
+    if (reader.framing.newMemo !== undefined) {
+      this.sharing++
+      this.newMemo = reader.framing.newMemo
+    }
   }
 
-  removeMember (member: ChannelMember): void {
-    this.members.delete(member)
+  removeReader (reader: ChannelReader): void {
+    if (this.readers.delete(reader) && reader.framing.newMemo !== undefined) this.sharing--
   }
 
   /** Ends the broker subscription (app close). */
@@ -460,50 +370,8 @@ export class LiveChannelHub implements LiveChannel {
   private dispatch (id: string, frame: Buffer | null): void {
     if (this.lastDispatchedId !== null && compareIds(id, this.lastDispatchedId) <= 0) return
     this.lastDispatchedId = id
-    for (const client of this.clients) {
-      if (client.held !== null) {
-        client.held.push({ id, frame })
-        client.heldBytes += frame?.length ?? 0
-        // Held frames count against the same bound as the socket queue.
-        if (client.heldBytes > this.host.maxQueueBytes) client.connection.evict()
-      } else if (client.ahead) {
-        this.sendTo(client, id, frame)
-      } else if (frame !== null && client.connection.write(frame)) {
-        client.lastSentId = id
-        this.counters.delivered++
-      }
-    }
-    if (this.members.size === 0) return
-    const memo = new PageFrames()
-    for (const member of this.members) member.deliver(id, frame, memo)
-  }
-
-  /** Writes a frame unless this client already has that id; true when written. */
-  private sendTo (client: ChannelClient, id: string, frame: Buffer | null): boolean {
-    if (client.lastSentId !== null && compareIds(id, client.lastSentId) <= 0) return false
-    client.ahead = false
-    if (frame === null || !client.connection.write(frame)) return false
-    client.lastSentId = id
-    this.counters.delivered++
-    return true
-  }
-
-  private sendReset (client: ChannelClient, reason: ResetReason, since: string | null): void {
-    bump(this.counters.resets, reason)
-    // The id moves the browser to the seam (empty: forget the bad id), so its next reconnect
-    // replays from here instead of getting another reset.
-    client.connection.write(encodeEvent({ id: since ?? '', event: this.resetEvent, data: JSON.stringify({ reason }) }))
-    client.lastSentId = since
-    this.goLive(client)
-  }
-
-  /** Sends what was held during the replay, then lets dispatch write directly. */
-  private goLive (client: ChannelClient): void {
-    const held = client.held ?? []
-    client.held = null
-    client.heldBytes = 0
-    for (const { id, frame } of held) this.sendTo(client, id, frame)
-    // History can be ahead of dispatch (Redis: stored before its envelope arrived here).
-    client.ahead = client.lastSentId !== null && (this.lastDispatchedId === null || compareIds(client.lastSentId, this.lastDispatchedId) > 0)
+    // Page streams share each frame per cursor: one memo per message, only when one reads.
+    const memo = this.sharing > 0 ? this.newMemo?.() : undefined
+    for (const reader of this.readers) reader.deliver(id, frame, memo)
   }
 }

@@ -1,7 +1,7 @@
 // Opening and closing ioredis connections with errors a person can act on.
 import { Redis, type Cluster, type RedisOptions } from 'ioredis'
 import type { LiveLogger } from './broker.js'
-import { redactUrl } from '../util/redact-url.js'
+import { redactUrl } from '../../util/redact-url.js'
 
 /** A Redis URL without its password, for messages and logs. */
 export const redactRedisUrl = redactUrl

@@ -1,8 +1,8 @@
 // The broker contract shared by the in-process and the Redis implementation.
 // A broker stores every message in a bounded per-channel history (so a reconnecting browser
 // can replay what it missed) and delivers it to this process's subscribers, in id order.
-import type { LatencySnapshot } from '../util/latency-histogram.js'
-import { PayloadTooLargeError } from '../errors.js'
+import type { LatencySnapshot } from '../../util/latency-histogram.js'
+import { PayloadTooLargeError } from '../../errors.js'
 export { compareIds, isValidId, ORIGIN_ID } from './ids.js'
 
 /** Larger payloads are refused before they are stored (a live message is a small fragment). */

@@ -2,8 +2,8 @@
 // at render time (the idea of Turbo's signed stream names and Mercure's subscribe claims).
 // "<base64url JSON {c: channels, e: expiry ms}>.<base64url HMAC-SHA256>". The MAC covers a
 // purpose prefix too, so no other signature of the same keys (a cookie) passes for a token.
-import { assertChannelName } from './broker.js'
-import { isValidEventName } from './sse-frame.js'
+import { assertChannelName } from '../broker/broker.js'
+import { isValidEventName } from '../stream/sse-frame.js'
 
 export interface TokenKeys {
   sign (data: string): string
@@ -21,7 +21,7 @@ export type TokenCheck =
   | { ok: true, grant: PageGrant }
   | { ok: false, reason: 'missing' | 'malformed' | 'bad-signature' | 'expired' }
 
-/** Channels one page may carry (each costs the server a member per connection). */
+/** Channels one page may carry (each costs the server a reader per connection). */
 export const MAX_PAGE_CHANNELS = 32
 /** Page stream channels double as SSE event names, which are at most 100 characters. */
 export const MAX_PAGE_CHANNEL_LENGTH = 100

@@ -2,9 +2,9 @@
 // client cannot hold every socket the process may open and /health, /ready and pages always
 // get through. A refused stream is answered at once (429 or 503 with Retry-After, connection
 // closed), counted, and logged at a bounded rate.
-import type { LiveLogger } from './broker.js'
-import { LogLimiter } from '../util/log-limiter.js'
-import { StreamsMaxError, StreamsPerClientError } from '../errors.js'
+import type { LiveLogger } from '../broker/broker.js'
+import { LogLimiter } from '../../util/log-limiter.js'
+import { StreamsMaxError, StreamsPerClientError } from '../../errors.js'
 
 export interface StreamLimitOptions {
   /** STREAMS_PER_CLIENT: concurrent streams one client address may hold. */

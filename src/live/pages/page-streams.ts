@@ -4,17 +4,17 @@
 // created on demand per key (e.g. one private notification channel per browser session) and
 // dropped when no page carries them any more.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { assertChannelName, type LiveLogger } from './broker.js'
-import type { LiveHub } from './live-hub.js'
-import { LiveChannelHub, ServiceUnavailableError } from './live-channel.js'
-import type { LiveRender } from './render-outcome.js'
-import { SSE_HEADERS } from './sse-connection.js'
+import { assertChannelName, type LiveLogger } from '../broker/broker.js'
+import type { LiveHub } from '../channels/live-hub.js'
+import { ChannelFanout, ServiceUnavailableError } from '../channels/live-channel.js'
+import type { LiveRender } from '../channels/render-outcome.js'
+import { answeredHead, bump, requestedLastEventId } from '../stream/channel-reader.js'
 import { parseCursor } from './page-cursor.js'
-import { isValidId } from './ids.js'
-import { bump, emptyPageStats, PageConnection, type PageStreamStats } from './page-connection.js'
+import { isValidId } from '../broker/ids.js'
+import { emptyPageStats, PageConnection, type PageStreamStats } from './page-connection.js'
 import { readPageToken, signPageToken, type PageGrant, type TokenKeys } from './page-token.js'
-import { isValidEventName } from './sse-frame.js'
-import { streamRefused } from '../errors.js'
+import { isValidEventName } from '../stream/sse-frame.js'
+import { streamRefused } from '../../errors.js'
 
 export interface ChannelFamilyOptions {
   /** Channels are "<prefix>:<key>", e.g. "private_notifications:<session id>". */
@@ -42,20 +42,12 @@ export interface PageStreamsOptions {
 
 interface FamilyEntry {
   options: ChannelFamilyOptions
-  /** Channels in use: their hub and how many page connections carry them. */
-  active: Map<string, { hub: LiveChannelHub, refs: number }>
+  /** Channels in use: their fanout and how many page connections carry them. */
+  active: Map<string, { fanout: ChannelFanout, refs: number }>
 }
 
 const FAMILY_PREFIX = /^[A-Za-z0-9_.-]{1,40}$/
 const FAMILY_KEY = /^[A-Za-z0-9_-]{1,64}$/
-
-function requestedCursor (request: FastifyRequest): string | undefined {
-  const header = request.headers['last-event-id']
-  if (typeof header === 'string' && header !== '') return header
-  // htmx-ext-sse 2 rebuilds a failed EventSource without the header: the page keeps it here.
-  const fromQuery = (request.query as Record<string, unknown> | null | undefined)?.lastEventId
-  return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : undefined
-}
 
 export class PageStreams {
   private readonly hub: LiveHub
@@ -111,10 +103,7 @@ export class PageStreams {
   }
 
   readonly handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (request.method === 'HEAD') {
-      await reply.headers(SSE_HEADERS).send()
-      return
-    }
+    if (await answeredHead(request, reply)) return
     // Checked before anything is read: a refused request costs a MAC and nothing else.
     const grant = this.verify((request.query as Record<string, unknown> | null)?.s, false)
     // A token is a capability that may leak (a shared URL, a log): private channels are also
@@ -124,11 +113,11 @@ export class PageStreams {
     }
     // The same connection limits as every stream route (per address, per process).
     this.hub.admit(request, reply)
-    const requested = requestedCursor(request)
-    const hubs = grant.channels.map((channel) => this.acquire(channel))
+    const requested = requestedLastEventId(request)
+    const fanouts = grant.channels.map((channel) => this.acquire(channel))
     const release = () => { for (const channel of grant.channels) this.release(channel) }
     try {
-      await Promise.all(hubs.map((hub) => hub.subscribed()))
+      await Promise.all(fanouts.map((fanout) => fanout.subscribed()))
     } catch (error) {
       release()
       throw error
@@ -143,31 +132,31 @@ export class PageStreams {
       logger: this.logger,
       maxQueueBytes: this.hub.maxQueueBytes,
       stats: this.counters
-    }, hubs)
+    }, fanouts)
     // Everything dispatched from here on reaches the page: each channel's seam, taken now.
-    const seams = hubs.map((hub) => hub.seam)
-    for (const [index, member] of page.members.entries()) hubs[index]?.addMember(member)
+    const seams = fanouts.map((fanout) => fanout.seam)
+    for (const [index, reader] of page.readers.entries()) fanouts[index]?.addReader(reader)
     this.counters.connections++
     connection.onClose((reason) => {
       this.counters.connections--
       if (reason === 'evicted') this.counters.evicted++
-      for (const [index, member] of page.members.entries()) hubs[index]?.removeMember(member)
+      for (const [index, reader] of page.readers.entries()) fanouts[index]?.removeReader(reader)
       release()
     })
     if (connection.closed) return
 
     if (requested === undefined) {
       // Live only; the cursor still gives the browser a position to resume every channel from.
-      page.members.forEach((member, index) => member.startLive(seams[index] ?? null))
+      page.readers.forEach((reader, index) => reader.startLive(seams[index] ?? null))
       page.writePosition()
       return
     }
-    const positions = parseCursor(requested, hubs.length)
+    const positions = parseCursor(requested, fanouts.length)
     // Channels resume in parallel and every frame carries the whole cursor: until a channel's
     // replay is done its place must hold what the browser sent, not "0-0" (a browser dropping in
     // that moment would reconnect from "0-0" and be replayed that channel's whole history).
     positions?.forEach((position, index) => { if (isValidId(position)) page.setPosition(index, position) })
-    await Promise.all(page.members.map((member, index) => member.resume(positions?.[index] ?? 'malformed', seams[index] ?? null)))
+    await Promise.all(page.readers.map((reader, index) => reader.resume(positions?.[index] ?? 'malformed', seams[index] ?? null)))
   }
 
   stats (): PageStreamStats & { familyChannels: Record<string, number> } {
@@ -186,7 +175,7 @@ export class PageStreams {
   async close (): Promise<void> {
     const stopping = []
     for (const entry of this.families.values()) {
-      for (const { hub } of entry.active.values()) stopping.push(hub.subscribed().then(() => hub.stop(), () => {}))
+      for (const { fanout } of entry.active.values()) stopping.push(fanout.subscribed().then(() => fanout.stop(), () => {}))
       entry.active.clear()
     }
     await Promise.all(stopping)
@@ -215,8 +204,8 @@ export class PageStreams {
     return family !== undefined && FAMILY_KEY.test(key) && family.options.authorize(key, request)
   }
 
-  /** The channel's hub; a family channel is created (and counted) here. */
-  private acquire (channel: string): LiveChannelHub {
+  /** The channel's fanout; a family channel is created (and counted) here. */
+  private acquire (channel: string): ChannelFanout {
     const declared = this.hub.declared(channel)
     if (declared !== undefined) return declared
     const family = this.familyOf(channel)
@@ -228,11 +217,11 @@ export class PageStreams {
     let active = family.active.get(channel)
     if (active === undefined) {
       const { event, render } = family.options
-      active = { hub: new LiveChannelHub(this.hub, { channel, event, render }), refs: 0 }
+      active = { fanout: new ChannelFanout(this.hub, { channel, event, render }), refs: 0 }
       family.active.set(channel, active)
     }
     active.refs++
-    return active.hub
+    return active.fanout
   }
 
   private release (channel: string): void {
@@ -240,8 +229,8 @@ export class PageStreams {
     const active = family?.active.get(channel)
     if (family === undefined || active === undefined || --active.refs > 0) return
     family.active.delete(channel)
-    const { hub } = active
-    hub.subscribed().then(() => hub.stop(), () => {}).catch((error: unknown) => {
+    const { fanout } = active
+    fanout.subscribed().then(() => fanout.stop(), () => {}).catch((error: unknown) => {
       this.logger.warn({ err: error, channel }, 'page stream: unsubscribing a family channel failed')
     })
   }

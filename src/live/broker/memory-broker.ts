@@ -7,7 +7,7 @@ import {
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
 import { compareIds, IdGenerator, ORIGIN_ID } from './ids.js'
-import { LatencyHistogram } from '../util/latency-histogram.js'
+import { LatencyHistogram } from '../../util/latency-histogram.js'
 
 export interface MemoryBrokerOptions {
   /** Messages kept per channel (LIVE_HISTORY_SIZE). */

@@ -15,21 +15,15 @@ import {
   assertChannelName, emptyStats, MAX_PAYLOAD_BYTES, payloadBytes, PayloadTooLargeError,
   type Broker, type BrokerMessage, type BrokerStats, type HistoryRead, type LiveLogger, type MessageHandler, type Unsubscribe
 } from './broker.js'
-import { compareIds, idMilliseconds, isValidId } from './ids.js'
-import { LatencyHistogram } from '../util/latency-histogram.js'
+import { compareIds, isValidId } from './ids.js'
+import { LatencyHistogram } from '../../util/latency-histogram.js'
 import { closeRedis } from './redis-connection.js'
 import { redisTopology, type RedisClient, type RedisTopology } from './redis-topology.js'
-import { RedisChannelStore, type ChannelKeys } from './redis-store.js'
-import { withTimeout } from '../util/timeout.js'
-import { LogLimiter } from '../util/log-limiter.js'
-import { DependencyUnavailableError } from '../util/dependency-error.js'
-
-/**
- * An envelope id more than this far ahead of Redis's clock (ours plus the measured offset) is checked against the stream before it
- * is delivered: a forged far-future id would otherwise make every later real id look old and
- * stall delivery. Redis writes ids from its own clock, normally at or behind ours.
- */
-export const MAX_ID_LEAD_MS = 1000
+import { RedisChannelStore } from './redis-store.js'
+import { ChannelState, type DeliveryContext } from './redis-delivery.js'
+import { withTimeout } from '../../util/timeout.js'
+import { LogLimiter } from '../../util/log-limiter.js'
+import { DependencyUnavailableError } from '../../util/dependency-error.js'
 
 /** Pause before re-subscribing again when a recovery failed while the subscriber was up (a cluster slot without a master, the command connection not ready yet). */
 const RESUBSCRIBE_RETRY_MS = 500
@@ -64,27 +58,6 @@ export interface RedisBrokerOptions {
   logger: LiveLogger
 }
 
-interface ChannelState {
-  readonly channel: string
-  readonly keys: ChannelKeys
-  readonly handlers: Set<MessageHandler>
-  ready: Promise<void>
-  /** Newest id handed to handlers: later duplicates or older ids are skipped. */
-  lastDelivered: string | null
-  /** Newest stored id when the subscription started: where recovery starts if nothing came. */
-  baseline: string | null
-  /** While re-subscribing after a reconnect, live envelopes wait here. */
-  held: BrokerMessage[] | null
-  /**
-   * Where an unfinished recovery must start again: the position before the outage. Envelopes
-   * let through after a failed recovery move lastDelivered into the new history, from where a
-   * retry could neither read what was missed nor notice that Redis lost the old history.
-   */
-  recoverFrom: string | null
-  /** While an envelope's id is being checked against the stream, later envelopes wait here. */
-  checking: BrokerMessage[] | null
-}
-
 export function defaultConnectionName (): string {
   return `flc:${process.pid}:${randomBytes(3).toString('hex')}`
 }
@@ -103,6 +76,8 @@ export class RedisBroker implements Broker {
   private resubscribeQueued = false
   private closed = false
   private readonly badInputLog: LogLimiter
+  /** What each channel's in-order delivery needs of the broker. */
+  private readonly delivery: DeliveryContext
 
   private constructor (
     private readonly command: RedisClient,
@@ -113,6 +88,7 @@ export class RedisBroker implements Broker {
   ) {
     this.store = new RedisChannelStore(command, options.prefix, options.historySize, topology.sharded)
     this.badInputLog = new LogLimiter(options.logger, 'rejected Redis messages')
+    this.delivery = { store: this.store, counters: this.counters, logger: options.logger, reject: (what, detail) => this.reject(what, detail) }
     topology.onMessage(subscriber, (channel: string, message: string) => {
       // Whatever arrives, nothing may escape an event handler: it would end the process.
       try {
@@ -196,9 +172,7 @@ export class RedisBroker implements Broker {
     if (this.closed) throw new Error('RedisBroker: subscribe after close')
     let state = this.channels.get(channel)
     if (state === undefined) {
-      const created: ChannelState = {
-        channel, keys: this.store.keys(channel), handlers: new Set(), ready: Promise.resolve(), lastDelivered: null, baseline: null, held: null, checking: null, recoverFrom: null
-      }
+      const created = new ChannelState(channel, this.store.keys(channel), this.delivery)
       this.channels.set(channel, created)
       this.byEnvelope.set(created.keys.envelope, created)
       this.byRaw.set(created.keys.raw, created)
@@ -265,7 +239,7 @@ export class RedisBroker implements Broker {
         // Waiting for a retried recovery: whatever arrives now is stored and will be read from
         // the stream by the retry, so there is no need to keep an unbounded pile of it.
         if (state.recoverFrom === null || state.held.length < MAX_HELD_WHILE_RECOVERING) state.held.push(envelope)
-      } else this.accept(state, envelope)
+      } else state.accept(envelope)
       return
     }
     const rawState = this.byRaw.get(redisChannel)
@@ -293,61 +267,6 @@ export class RedisBroker implements Broker {
     // close() waits for these, so a message that arrived during shutdown is still stored.
     this.pendingIngests.add(ingest)
     ingest.finally(() => this.pendingIngests.delete(ingest)).catch(() => {})
-  }
-
-  /** Redis writes ids from its clock: an id more than MAX_ID_LEAD_MS ahead of it is suspect. */
-  private plausiblyNew (id: string): boolean {
-    return idMilliseconds(id) <= Date.now() + this.store.clockOffsetMs + MAX_ID_LEAD_MS
-  }
-
-  /** Delivers an envelope, after checking it against the stream when its id is implausibly new. */
-  private accept (state: ChannelState, message: BrokerMessage): void {
-    if (state.checking !== null) {
-      state.checking.push(message)
-      return
-    }
-    if (this.plausiblyNew(message.id)) {
-      this.deliver(state, message)
-      return
-    }
-    state.checking = [message]
-    this.drainChecks(state).catch((error: unknown) => this.reject('checking live envelopes failed', { channel: state.channel, err: error }))
-  }
-
-  private async drainChecks (state: ChannelState): Promise<void> {
-    try {
-      for (let message = state.checking?.shift(); message !== undefined; message = state.checking?.shift()) {
-        if (this.plausiblyNew(message.id)) {
-          this.deliver(state, message)
-          continue
-        }
-        // A failed check drops the envelope without moving lastDelivered: if it was real, the
-        // recovery after the next reconnect reads it from the stream.
-        const stored = await this.store.hasEntry(state.channel, message.id).catch(() => false)
-        if (stored) {
-          this.deliver(state, message)
-        } else {
-          this.counters.forgedIds++
-          this.reject('live envelope with an id ahead of the clock that is not in the stream (forged)', { channel: state.channel, id: message.id })
-        }
-      }
-    } finally {
-      const rest = state.checking ?? []
-      state.checking = null
-      for (const message of rest) this.accept(state, message)
-    }
-  }
-
-  private deliver (state: ChannelState, message: BrokerMessage): void {
-    if (state.lastDelivered !== null && compareIds(message.id, state.lastDelivered) <= 0) return
-    state.lastDelivered = message.id
-    for (const handler of state.handlers) {
-      try {
-        handler(message)
-      } catch (error) {
-        this.options.logger.error({ err: error, channel: state.channel }, 'live subscriber threw; message delivered to the others')
-      }
-    }
   }
 
   /** After a reconnect: subscribe everything again, then deliver what was missed meanwhile. */
@@ -381,7 +300,7 @@ export class RedisBroker implements Broker {
         } else if (!history.complete) {
           this.options.logger.warn({ channel: state.channel, from, gap: history.gap ?? 'unknown' }, 'live history was trimmed during the Redis outage: some messages were not delivered live')
         }
-        for (const message of history.messages) this.deliver(state, message)
+        for (const message of history.messages) state.deliver(message)
         state.recoverFrom = null
       }
       recovered = true
@@ -405,7 +324,7 @@ export class RedisBroker implements Broker {
         }
         const held = state.held ?? []
         state.held = null
-        for (const message of held) this.accept(state, message)
+        for (const message of held) state.accept(message)
       }
     }
   }
