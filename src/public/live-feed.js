@@ -65,8 +65,8 @@
     return feed.getAttribute('data-live-item') || 'live-item'
   }
 
-  // Catching up: from a stream error until no message came for QUIET_MS after it reopened
-  // (a replay arrives in one burst right after the open).
+  // Catching up on a feed's own stream: from its error until no message came for QUIET_MS
+  // after it reopened (a replay arrives in one burst right after the open).
   const QUIET_MS = 1000
 
   function feedsOf (target) {
@@ -102,8 +102,13 @@
 
   // The page stream (live-page.js, htmx 2 and 4, shared or not) reports on the document; a
   // feed's own stream reports on its element (htmx-ext-sse 2; htmx 4's hx-sse).
-  document.addEventListener('flc:live-error', function () { catchUp(feedsOf(document.querySelector('[data-live-page]'))) })
-  document.addEventListener('flc:live-open', function () { reopened(feedsOf(document.querySelector('[data-live-page]'))) })
+  // On the page stream, live-state.js already decides when a reconnect has caught up (its
+  // replay landed): one rule for the notice and for the feeds.
+  document.addEventListener('flc:live-state', function (event) {
+    const feeds = feedsOf(document.querySelector('[data-live-page]'))
+    if (event.detail.state === 'reconnecting') catchUp(feeds)
+    else if (event.detail.state === 'live') feeds.forEach(quiet)
+  })
   ;['htmx:sseError', 'htmx:sse:error'].forEach(function (name) {
     document.addEventListener(name, function (event) {
       const feed = feedOf(event)
@@ -119,7 +124,7 @@
     const feed = feedOf(event)
     if (!feed) return
     // A message after an error means the stream is back: the catch-up ends once it is quiet.
-    if (feed.getAttribute('aria-busy') === 'true') settle(feed)
+    if (feed.getAttribute('aria-busy') === 'true' && !feed.hasAttribute('data-live-channel')) settle(feed)
     const max = Number(feed.getAttribute('data-max')) || 5
     const items = feed.querySelectorAll(':scope > .' + itemClass(feed) + ', :scope > .' + itemClass(feed) + '-gap')
     for (let i = max; i < items.length; i++) items[i].remove()
