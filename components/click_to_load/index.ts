@@ -10,8 +10,8 @@ export const MAX_PAGE = 1_000_000_000
 
 export const ClickToLoadProps = Type.Object({
   page: Type.Integer({ minimum: 1, maximum: MAX_PAGE }),
-  /** Id of the previous page's last contact: makes the page a cheap keyset query. */
-  after: Type.Optional(Type.Integer({ minimum: 0 }))
+  /** Id of the previous page's last contact: makes the page a cheap keyset query (ids are int4). */
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 }))
 }, { additionalProperties: false })
 
 export const clickToLoad = defineComponent({

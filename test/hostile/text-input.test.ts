@@ -58,3 +58,39 @@ test('the repository applies the rule for every caller, and a field of only cont
   await assert.rejects(app.contacts.create({ firstName: '\u0000\u001b', lastName: 'x', email: 'y@example.com' }),
     (error: unknown) => error instanceof InvalidContactError && error.field === 'firstName')
 })
+
+test('a form field whose %-escapes are not UTF-8 is refused with 400 and stores nothing; the route\'s "after" is bounded like an id', async (t) => {
+  const url = await createTestDatabase(t)
+  if (url === undefined) return
+  const app = await build(t, { DATABASE_URL: url, DEMO_CONTACTS: 0 })
+  const page = await app.inject('/')
+  const cookie = page.cookies.find((c) => c.name === '_csrf')?.value ?? ''
+  const token = /hx-headers='\{"x-csrf-token": "([^"]+)"\}'/.exec(page.body)?.[1] ?? ''
+  const post = async (payload: string) => await app.inject({
+    method: 'POST',
+    url: '/contacts',
+    headers: { 'hx-request': 'true', 'x-csrf-token': token, 'content-type': 'application/x-www-form-urlencoded' },
+    cookies: { _csrf: cookie },
+    payload
+  })
+
+  const broken = await post('firstName=a%ED%A0%80b&lastName=b&email=broken%40example.com&status=active')
+  assert.equal(broken.statusCode, 400, broken.body)
+  assert.match(broken.body, /data-code="FLC_BAD_PARAMETER">The form field &quot;firstName=a%ED%A0%80b&quot; is not valid URL encoding/)
+  assert.equal(await app.prisma.contact.count(), 0, 'nothing stored')
+
+  const fine = await post('firstName=Ren%C3%A9e&lastName=100%25+sure&email=renee%40example.com&status=active')
+  assert.equal(fine.statusCode, 201, fine.body)
+  const [row] = await app.prisma.contact.findMany()
+  assert.deepEqual([row?.firstName, row?.lastName], ['Renée', '100% sure'])
+
+  for (const after of ['99999999999999999999', '1e400', '2147483648', '-1']) {
+    const response = await app.inject(`/contacts/2?after=${after}`)
+    assert.equal(response.statusCode, 400, `after=${after}: ${response.body}`)
+    assert.equal(response.json().code, 'FLC_BAD_PARAMETER', `after=${after}: ${response.body}`)
+    assert.match(response.json().message, /^after /)
+  }
+  const largest = await app.inject('/contacts/2?after=2147483647')
+  assert.equal(largest.statusCode, 404, 'the largest id is a valid cursor (past the last contact: no such page)')
+  assert.equal(largest.json().code, 'FLC_PAGE_NOT_FOUND')
+})
