@@ -40,10 +40,9 @@ async function presencePlugin (fastify: FastifyInstance) {
     store,
     ttlMs: PRESENCE_TTL_MS,
     logger,
-    // Any change tag will do: the component reads the topic from it and the count from the store.
+    // The component (components/presence) renders the topic's count from the store, once per instance.
     onChange (topic) {
-      const channel = presenceChannel(topic)
-      broker.publish(channel, JSON.stringify({ tags: [channel] })).catch((error: unknown) => {
+      broker.publish(presenceChannel(topic), JSON.stringify({ topic })).catch((error: unknown) => {
         logger.warn({ err: error, topic }, 'a presence update could not be published; pages show it at the next change')
       })
     }

@@ -4,21 +4,18 @@
 // this browser counts there (plugins/presence.ts). For a resource, one line in its template:
 // {{component "presence" topic=presenceTopic}} with e.g. presenceTopic "contact-42" in its data
 // (a topic is 1-64 letters, digits, _ or -).
-import { defineComponent, presenceTopicOf, PRESENCE_FAMILY, PRESENCE_TOPIC_PATTERN, Type } from '#flc'
+import { defineComponent, PRESENCE_CHANGE, PRESENCE_FAMILY, PRESENCE_TOPIC_PATTERN, Type } from '#flc'
 
 export const presence = defineComponent({
   name: 'presence',
   props: Type.Object({ topic: Type.String({ pattern: PRESENCE_TOPIC_PATTERN }) }, { additionalProperties: false }),
   live: {
-    // Updates come on the topic's own channel (a family member), published by the presence
-    // plugin with the tag "presence:<topic>"; nothing else announces this tag.
-    tags: [PRESENCE_FAMILY],
+    // Updates come on the topic's own channel "presence:<topic>" (a family member), published
+    // by the presence plugin as {"topic": …}; the public channel "presence" carries nothing.
+    channel: PRESENCE_FAMILY,
+    message: PRESENCE_CHANGE,
     element: 'p',
-    family: { prefix: PRESENCE_FAMILY, key: ({ topic }) => topic, authorize: () => true },
-    props (change) {
-      const topic = change.tags.map(presenceTopicOf).find((found) => found !== undefined)
-      return topic === undefined ? undefined : { topic }
-    }
+    family: { prefix: PRESENCE_FAMILY, key: ({ topic }) => topic, authorize: () => true }
   },
   async data ({ topic }, { app, request }) {
     try {

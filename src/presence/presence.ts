@@ -6,6 +6,7 @@
 // a topic's count may have changed, onChange(topic) is called, coalesced per topic, so the
 // caller can re-render what shows it once per burst rather than once per stream.
 import { createHash } from 'node:crypto'
+import { Type } from '@sinclair/typebox'
 import type { LimitedLogger } from '../util/log-limiter.js'
 import { LogLimiter } from '../util/log-limiter.js'
 
@@ -20,7 +21,10 @@ export function isPresenceTopic (topic: unknown): topic is string {
   return typeof topic === 'string' && PRESENCE_TOPIC.test(topic)
 }
 
-/** The channel (and change tag) of a topic's updates. */
+/** What is published on a topic's channel when its count changed: {"topic": "<topic>"}. */
+export const PRESENCE_CHANGE = Type.Object({ topic: Type.String({ pattern: PRESENCE_TOPIC_PATTERN }) }, { additionalProperties: false })
+
+/** The channel of a topic's updates. */
 export function presenceChannel (topic: string): string {
   return `${PRESENCE_FAMILY}:${topic}`
 }
@@ -116,6 +120,8 @@ export interface PresenceStats {
   updates: number
   /** Store operations that failed (the next refresh re-asserts). */
   errors: number
+  /** Topics inside a coalescing window (0: every change so far has gone out). */
+  windows: number
 }
 
 interface Window {
@@ -203,7 +209,7 @@ export class Presence {
   stats (): PresenceStats {
     let held = 0
     for (const members of this.held.values()) held += members.size
-    return { ...this.counters, held }
+    return { ...this.counters, held, windows: this.windows.size }
   }
 
   /** Stops the heartbeat; what this process still holds leaves (a graceful stop is seen at once). */
