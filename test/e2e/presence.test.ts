@@ -22,7 +22,7 @@ async function waitForPresence (page: Page, text: string): Promise<void> {
 
 for (const htmxVersion of ['2', '4'] as const) {
   test(`presence in Chromium on htmx ${htmxVersion}: two browsers on two instances, then one closes`, { timeout: 240_000 }, async (t) => {
-    const app = await startBrowserApp(t, { htmxVersion, contacts: 3, database: 'memory', redis: 'flc_e2e_presence', instances: ['a', 'b'] })
+    const app = await startBrowserApp(t, { htmxVersion, contacts: 3, redis: 'flc_e2e_presence', instances: ['a', 'b'] })
     if (app === undefined) return
     const [a, b] = app.servers as [ServerProcess, ServerProcess]
 
