@@ -154,7 +154,8 @@ export class Presence {
   /** Starts the heartbeat: every ttlMs / 3, what this process holds is renewed. */
   start (): void {
     if (this.refreshTimer !== null || this.closed) return
-    this.refreshTimer = setInterval(() => { void this.refresh() }, Math.max(100, Math.floor(this.options.ttlMs / 3)))
+    // refresh() never rejects: failures are counted and logged there.
+    this.refreshTimer = setInterval(() => { this.refresh().catch(() => {}) }, Math.max(100, Math.floor(this.options.ttlMs / 3)))
     this.refreshTimer.unref()
   }
 
@@ -251,7 +252,7 @@ export class Presence {
       this.errorLog.warn({ err: error, topic }, 'updating presence failed; the next heartbeat sets it right')
     })
     this.pending.add(done)
-    void done.finally(() => this.pending.delete(done))
+    done.finally(() => this.pending.delete(done)).catch(() => {})
   }
 
   /** Leading edge: the first change of a quiet topic goes out at once, the rest of its window as one. */
