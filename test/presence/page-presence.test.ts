@@ -10,6 +10,7 @@ import { SseTestClient } from '../helpers/sse-client.js'
 import { redisPrefix, requireRedis } from '../helpers/services.js'
 
 const EVENT = 'presence:contacts'
+const METRICS_TOKEN = 'presence-metrics-token-0123456789'
 
 /** A browser: its own cookies (a session), the page from one instance, its stream. */
 async function openPage (t: TestContext, app: FastifyInstance, cookie?: string): Promise<{ client: SseTestClient, cookie: string, html: string }> {
@@ -29,7 +30,7 @@ const lastPresence = (client: SseTestClient): string => client.data(EVENT).at(-1
 const waitText = async (client: SseTestClient, text: string) => await client.waitFor((c) => lastPresence(c).includes(text), `"${text}"`, 20_000)
 
 test('in-process: the demo page counts sessions, not tabs, and updates every open page', async (t) => {
-  const app = await buildListening(t, { DATA_DIR: 'memory://', DEMO_CONTACTS: 0 })
+  const app = await buildListening(t, { DATA_DIR: 'memory://', DEMO_CONTACTS: 0, METRICS_TOKEN })
   const first = await openPage(t, app)
   assert.match(first.html, /Only you are here/, 'first visitor')
   const second = await openPage(t, app)
@@ -44,6 +45,10 @@ test('in-process: the demo page counts sessions, not tabs, and updates every ope
   tab.client.close()
   await waitText(first.client, 'Only you are here')
   assert.equal(app.presence.stats().held, 1)
+  const metrics = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+  assert.match(metrics.body, /^flc_presence_held 1$/m)
+  assert.match(metrics.body, /^flc_presence_streams 1$/m)
+  assert.match(metrics.body, /^flc_presence_updates_total [1-9]\d*$/m)
 })
 
 test('two instances on Redis: opening and closing a page on one updates the count on the other', async (t) => {
