@@ -41,8 +41,8 @@ async function presencePlugin (fastify: FastifyInstance) {
     ttlMs: PRESENCE_TTL_MS,
     logger,
     // The component (components/presence) renders the topic's count from the store, once per instance.
-    onChange (topic) {
-      broker.publish(presenceChannel(topic), JSON.stringify({ topic })).catch((error: unknown) => {
+    async onChange (topic) {
+      await broker.publish(presenceChannel(topic), JSON.stringify({ topic })).catch((error: unknown) => {
         logger.warn({ err: error, topic }, 'a presence update could not be published; pages show it at the next change')
       })
     }

@@ -102,8 +102,8 @@ export class MemoryPresenceStore implements PresenceStore {
 
 export interface PresenceOptions {
   store: PresenceStore
-  /** A topic's count may have changed (coalesced): re-render what shows it. */
-  onChange: (topic: string) => void
+  /** A topic's count may have changed (coalesced): re-render what shows it (a promise: close() awaits it). */
+  onChange: (topic: string) => void | Promise<unknown>
   logger: LimitedLogger
   /** PRESENCE_TTL_MS: the store forgets what is not renewed for this long; renewed every third of it. */
   ttlMs: number
@@ -223,10 +223,15 @@ export class Presence {
     }
     this.held.clear()
     // Their updates still go out (the broker closes after this): other instances see them leave.
+    // Updates held in a coalescing window go out now rather than at its end.
     await Promise.allSettled([...this.pending, this.refreshing])
     this.closed = true
-    for (const window of this.windows.values()) clearTimeout(window.timer)
+    for (const [topic, window] of this.windows) {
+      clearTimeout(window.timer)
+      if (window.trailing) this.emit(topic)
+    }
     this.windows.clear()
+    await Promise.allSettled([...this.pending])
     await this.options.store.close()
   }
 
@@ -285,7 +290,15 @@ export class Presence {
   private emit (topic: string): void {
     this.counters.updates++
     try {
-      this.options.onChange(topic)
+      const sent = this.options.onChange(topic)
+      // A send in flight is awaited by close(): the last leaves reach the other instances.
+      if (sent instanceof Promise) {
+        const done = sent.catch((error: unknown) => {
+          this.options.logger.warn({ err: error, topic }, 'a presence update could not be sent')
+        })
+        this.pending.add(done)
+        done.finally(() => this.pending.delete(done)).catch(() => {})
+      }
     } catch (error) {
       this.options.logger.warn({ err: error, topic }, 'a presence update could not be sent')
     }

@@ -72,3 +72,17 @@ test('two instances on Redis: opening and closing a page on one updates the coun
   await waitText(first.client, 'Only you are here')
   assert.equal(await b.presence.count('contacts'), 1)
 })
+
+test('an instance stopping gracefully takes its visitors out at once, not after the TTL', async (t) => {
+  const url = await requireRedis(t)
+  if (url === undefined) return
+  // A TTL far longer than the wait below: only the leave on shutdown can bring the count down.
+  const shared = { REDIS_URL: url, CHANNEL_PREFIX: redisPrefix(t, url), SECRET_KEYS: randomBytes(32).toString('base64url'), DATA_DIR: 'memory://', DEMO_CONTACTS: 0, PRESENCE_TTL_MS: 3_600_000 }
+  const a = await buildListening(t, shared)
+  const b = await buildListening(t, shared)
+  const first = await openPage(t, a)
+  await openPage(t, b)
+  await waitText(first.client, '2 people here')
+  await b.close()
+  await waitText(first.client, 'Only you are here')
+})

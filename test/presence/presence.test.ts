@@ -11,7 +11,7 @@ const silent = { warn () {} }
 function setup (coalesceMs = 20) {
   const store = new MemoryPresenceStore()
   const updates: string[] = []
-  const presence = new Presence({ store, ttlMs: 30_000, coalesceMs, logger: silent, onChange: (topic) => updates.push(topic) })
+  const presence = new Presence({ store, ttlMs: 30_000, coalesceMs, logger: silent, onChange: (topic) => { updates.push(topic) } })
   return { store, presence, updates }
 }
 

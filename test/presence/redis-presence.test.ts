@@ -14,7 +14,7 @@ const logger = { warn () {}, info () {}, error () {}, debug () {} }
 async function instance (t: TestContext, url: string, prefix: string, ttlMs: number) {
   const store = await RedisPresenceStore.open({ url, prefix, ttlMs, connectionName: 'flc-test-presence', logger })
   const updates: string[] = []
-  const presence = new Presence({ store, ttlMs, coalesceMs: 20, logger, onChange: (topic) => updates.push(topic) })
+  const presence = new Presence({ store, ttlMs, coalesceMs: 20, logger, onChange: (topic) => { updates.push(topic) } })
   t.after(() => presence.close())
   return { store, presence, updates }
 }
