@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import type { Page } from 'playwright-core'
 import type { ServerProcess } from '../helpers/server-process.js'
 import { startBrowserApp } from './helpers/browser-app.js'
+import { waitFor } from '../helpers/wait.js'
 
 const WAIT_MS = 20_000
 
@@ -12,11 +13,12 @@ async function presenceText (page: Page): Promise<string> {
   return await page.evaluate('document.querySelector("[data-live-component=presence] .presence")?.textContent ?? ""') as string
 }
 
+/** Polled with page.evaluate (outside the page's CSP, which refuses waitForFunction's eval). */
 async function waitForPresence (page: Page, text: string): Promise<void> {
   try {
-    await page.waitForFunction(`document.querySelector("[data-live-component=presence] .presence")?.textContent === ${JSON.stringify(text)}`, null, { timeout: WAIT_MS, polling: 50 })
+    await waitFor(async () => await presenceText(page) === text, { what: `"${text}"`, timeoutMs: WAIT_MS, intervalMs: 50 })
   } catch (error) {
-    throw new Error(`waited ${WAIT_MS} ms for "${text}"; the page shows "${await presenceText(page)}"`, { cause: error })
+    throw new Error(`${(error as Error).message}; the page shows "${await presenceText(page)}"`)
   }
 }
 
