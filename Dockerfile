@@ -19,6 +19,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY plugins ./plugins
 COPY components ./components
+COPY scripts/write-dist-package.mjs ./scripts/
 RUN npm run build
 
 # 3. Production dependencies only; no install scripts (the client is already compiled in dist/).

@@ -6,8 +6,8 @@
 // fail the seed (the rows are in; pages show them on reload).
 // Exit codes: 0 done, 1 failed, 2 bad count.
 import { loadConfig, type AppConfig } from '../src/config.js'
-import { announceOnce, announcementsKey } from '../src/live/announcements.js'
-import { redactRedisUrl } from '../src/live/redis-connection.js'
+import { announceOnce, announcementsKey } from '../src/live/announce/announcements.js'
+import { redactRedisUrl } from '../src/live/broker/redis-connection.js'
 import { openDatabase } from '../src/db/database.js'
 import { seedContacts } from '../src/db/seed-contacts.js'
 import { parseSeedCount, SeedCountError } from '../src/db/seed-count.js'

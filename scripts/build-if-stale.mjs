@@ -4,7 +4,8 @@
 //
 // Stale when dist/src/server.js is missing, or when anything the build reads changed since the
 // last build this script made: a file or a folder (a deleted or renamed file changes its folder's
-// time) under src/, plugins/, components/, prisma/, or a tsconfig, package.json, package-lock.json.
+// time) under src/, plugins/, components/, prisma/, or a tsconfig, package.json, package-lock.json,
+// scripts/write-dist-package.mjs (the build's last step).
 // The stamp (dist/.build-stamp) carries the time the build STARTED, so an edit made while tsc
 // ran counts as newer. `npm run build` by hand leaves no stamp: the next start rebuilds once.
 // FORCE_BUILD=1 rebuilds whatever the times say.
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const STAMP = join(root, 'dist', '.build-stamp')
 const INPUT_DIRS = ['src', 'plugins', 'components', 'prisma']
-const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json']
+const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'scripts/write-dist-package.mjs']
 
 /** Newest modification time (ms) of a folder, everything under it, and the folder itself. */
 function newestUnder (dir) {

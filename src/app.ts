@@ -1,7 +1,7 @@
-// The application, as a Fastify plugin: plugins/ (infrastructure decorators) first, then every
+// The application, as a Fastify plugin: plugins/external/ and plugins/app/ (one decorator each,
+// in dependency order: src/plugin-folders.ts) first, then every
 // component folder under components/ (each declares itself and its routes), then the pages.
 // Only src/server.ts listens; tests register this plugin on a fresh Fastify instance.
-import autoload from '@fastify/autoload'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
@@ -10,6 +10,7 @@ import { installErrorHandlers } from './http/errors.js'
 import { closeConnectionsOnRefusal } from './http/refusals.js'
 import pages from './routes/pages.js'
 import { componentFoldersPlugin } from './components/load.js'
+import { registerPluginFolders } from './plugin-folders.js'
 import health from './routes/health.js'
 
 export interface AppOptions {
@@ -18,18 +19,10 @@ export interface AppOptions {
 
 const here = dirname(fileURLToPath(import.meta.url))
 
-// Running from .ts sources means a TypeScript loader (tsx) is active; @fastify/autoload only
-// detects some loaders (not `node --import tsx`), so tell it explicitly.
-if (import.meta.url.endsWith('.ts')) process.env.FASTIFY_AUTOLOAD_TYPESCRIPT ??= '1'
-
 export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   closeConnectionsOnRefusal(fastify)
-  await fastify.register(autoload, {
-    dir: join(here, '..', 'plugins'),
-    options: { config: opts.config },
-    encapsulate: false,
-    ignorePattern: /\.d\.ts$|\.map$/
-  })
+  const plugins = join(here, '..', 'plugins')
+  await registerPluginFolders(fastify, [join(plugins, 'external'), join(plugins, 'app')], { config: opts.config })
 
   installErrorHandlers(fastify)
 

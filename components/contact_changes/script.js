@@ -1,5 +1,5 @@
-// contact_changes: each <template data-contact-change> that arrives replaces that contact's rows
-// in the table with its row (an edit) or removes them (a delete: the template is empty).
+// contact_changes: each <template data-contact-change> that arrives morphs that contact's rows
+// in the table into its row (an edit) or removes them (a delete: the template is empty).
 // Works on htmx 2 and 4 alike (whichever swapped it in).
 (function () {
   'use strict'
@@ -10,6 +10,13 @@
       if (/^\d+$/.test(id)) {
         document.querySelectorAll('table.contacts tr[data-contact-id="' + id + '"]').forEach(function (old) {
           if (row === null) { old.remove(); return }
+          // Morphed in place (/static/live-morph.js): a focused or open status select of this
+          // row keeps its focus while someone else changes the row.
+          if (window.flcMorph) {
+            window.flcMorph.outer(old, row.cloneNode(true))
+            if (window.htmx && old.isConnected) window.htmx.process(old)
+            return
+          }
           const fresh = row.cloneNode(true)
           old.replaceWith(fresh)
           if (window.htmx) window.htmx.process(fresh)

@@ -1,7 +1,7 @@
 // presence: how many people (browser sessions, not tabs) have this page or resource open, live
 // across instances. Showing it is being present: {{component "presence" topic="contacts"}}
 // joins the page's stream to the channel "presence:contacts", and while that stream is open
-// this browser counts there (plugins/presence.ts). For a resource, one line in its template:
+// this browser counts there (plugins/app/presence.ts). For a resource, one line in its template:
 // {{component "presence" topic=presenceTopic}} with e.g. presenceTopic "contact-42" in its data
 // (a topic is 1-64 letters, digits, _ or -).
 import { defineComponent, PRESENCE_CHANGE, PRESENCE_FAMILY, PRESENCE_TOPIC_PATTERN, Type } from '#flc'

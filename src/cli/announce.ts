@@ -6,9 +6,9 @@
 // Exit codes: 0 announced, 1 Redis failed, 2 bad arguments or configuration.
 import { ConfigError, loadConfig } from '../config.js'
 import type { Change } from '../components/define.js'
-import type { LiveLogger } from '../live/broker.js'
-import { announceOnce, announcementsKey } from '../live/announcements.js'
-import { parseChange } from '../live/broadcasts.js'
+import type { LiveLogger } from '../live/broker/broker.js'
+import { announceOnce, announcementsKey } from '../live/announce/announcements.js'
+import { parseChange } from '../live/announce/broadcasts.js'
 
 const USAGE = 'usage: npm run announce -- <tag>... [--kind create|update|delete] [--id N]   e.g. npm run announce -- contacts contact:42 --kind update --id 42'
 

@@ -7,9 +7,9 @@ import { ConfigError, loadConfig } from '../config.js'
 import { projectRoot } from '../paths.js'
 import { loadComponentFolders } from '../components/load.js'
 import { channelComponent, messagePayload } from '../components/publish.js'
-import { closeRedis, openRedis, redactRedisUrl } from '../live/redis-connection.js'
-import { RedisChannelStore } from '../live/redis-store.js'
-import type { LiveLogger } from '../live/broker.js'
+import { closeRedis, openRedis, redactRedisUrl } from '../live/broker/redis-connection.js'
+import { RedisChannelStore } from '../live/broker/redis-store.js'
+import type { LiveLogger } from '../live/broker/broker.js'
 
 const USAGE = 'usage: npm run publish -- <component> \'<json>\'   e.g. npm run publish -- notification \'{"title":"Hi","message":"there","color":"blue"}\''
 const quiet: LiveLogger = { debug () {}, info () {}, warn () {}, error () {} }

@@ -6,9 +6,9 @@
 // PUBLISH: messages get a history id immediately, are replayable, and skip the raw-ingest
 // dedupe window. It only needs the command half of the broker, so it opens one connection.
 import { ConfigError, loadConfig } from '../config.js'
-import type { LiveLogger } from '../live/broker.js'
-import { closeRedis, openRedis, redactRedisUrl } from '../live/redis-connection.js'
-import { RedisChannelStore } from '../live/redis-store.js'
+import type { LiveLogger } from '../live/broker/broker.js'
+import { closeRedis, openRedis, redactRedisUrl } from '../live/broker/redis-connection.js'
+import { RedisChannelStore } from '../live/broker/redis-store.js'
 import { randomNotification } from '../../components/notification/message.js'
 import { NOTIFICATION_CHANNEL as CHANNEL } from '../../components/notification/channel.js'
 

@@ -79,7 +79,7 @@ export class Components {
     return [...this.#partialOwners.keys()]
   }
 
-  /** Drops cached renders tagged `tag` here and (through plugins/component-cache) in every process. */
+  /** Drops cached renders tagged `tag` here and (through plugins/app/component-cache) in every process. */
   invalidate (tag: string): void {
     this.cache.invalidate(tag)
   }

@@ -100,6 +100,11 @@ export interface ComponentLiveOptions<P extends TObject> {
   update?: string
   /** How an update lands: replace its content (default), or prepend / append an item. */
   swap?: 'replace' | 'prepend' | 'append'
+  /**
+   * Replace updates morph the content the page has (default true): focus, caret, typed text,
+   * an open <select> or <details> survive. false: the content is swapped whole (innerHTML).
+   */
+  morph?: boolean
   /** Tags: props to render for a change; undefined: this change sends nothing. Default: {} for every change. */
   props?: (change: Change) => Static<P> | undefined
   /**
@@ -126,6 +131,8 @@ export interface ComponentLive<P extends TObject = TObject> {
   /** Its broker channel: the declared one, or "broadcast.<name>" for a tags component. */
   channel: string
   swap: 'replace' | 'prepend' | 'append'
+  /** Replace updates morph (default) rather than swap the content whole. */
+  morph: boolean
   element: string | false
   id?: string
   props?: (change: Change) => Static<P> | undefined
@@ -212,6 +219,7 @@ function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<
   const swap = options.swap ?? 'replace'
   if (!['replace', 'prepend', 'append'].includes(swap)) fail('swap must be "replace", "prepend" or "append"')
   if (tags !== undefined && swap !== 'replace' && options.props === undefined) fail('props is required with prepend/append: it turns a change into the props of the item to render')
+  if (options.morph !== undefined && typeof options.morph !== 'boolean') fail('morph must be true (default: replace updates morph the page\'s content) or false (swapped whole)')
   const element = options.element ?? 'div'
   if (element !== false && (typeof element !== 'string' || !ELEMENT.test(element))) fail('element must be a lower-case HTML element name, e.g. "tbody", or false when the template draws it with {{{live.attributes}}}')
   if (options.id !== undefined && !ELEMENT_ID.test(options.id)) fail('id must be a valid HTML id (a letter, then letters, digits, _ or -)')
@@ -226,7 +234,7 @@ function liveOf<P extends TObject> (name: string, options: ComponentLiveOptions<
   }
   const validator = isObjectSchema(options.message) ? messageValidator(options.message) : undefined
   const message = validator === undefined ? options.message as ((payload: string) => LiveMessageCheck) | undefined : validator.parse
-  return { tags: [...(tags ?? [])], channel: liveChannel, swap, element, id: options.id, props: options.props, message, validator, update: options.update, stream: options.stream, event, family }
+  return { tags: [...(tags ?? [])], channel: liveChannel, swap, morph: options.morph ?? true, element, id: options.id, props: options.props, message, validator, update: options.update, stream: options.stream, event, family }
 }
 
 const PARTIAL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,100}$/

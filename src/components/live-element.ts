@@ -15,6 +15,15 @@ export const LAST_ID_WAIT_MS = 500
 
 const HX_SWAP = { replace: 'innerHTML', prepend: 'afterbegin', append: 'beforeend' } as const
 
+/**
+ * Whether a live element's updates morph. Replace updates do by default: htmx 4's own innerMorph; on
+ * htmx 2 the same name is the page's flc-morph extension (/static/live-morph.js, idiomorph),
+ * named in hx-ext here (htmx 4 ignores hx-ext; htmx 2 merges it with the stream's "sse").
+ */
+function morphs (live: NonNullable<Component['live']>): boolean {
+  return live.swap === 'replace' && live.morph
+}
+
 /** Where a rendered live component gets its updates from. */
 export interface LiveConnection {
   /** Its channel (a family member's when private). */
@@ -68,13 +77,15 @@ export function liveAttributes (component: Component, connection: LiveConnection
   if (live === undefined) return ''
   const attributes = [`data-live-component="${component.name}"`]
   if (live.id !== undefined) attributes.unshift(`id="${live.id}"`)
-  const swap = `hx-swap="${HX_SWAP[live.swap]}"`
+  const morphing = morphs(live)
+  const swap = `hx-swap="${morphing ? 'innerMorph' : HX_SWAP[live.swap]}"`
   if (connection?.page !== undefined) {
     const { event, index, sseSwap } = connection.page
     attributes.push(`data-live-channel="${escapeAttribute(event)}"`, `data-live-index="${index}"`, swap)
+    if (morphing) attributes.push('hx-ext="flc-morph"')
     if (sseSwap) attributes.push(`sse-swap="${escapeAttribute(event)}"`)
   } else if (connection?.streamUrl !== undefined) {
-    attributes.push('hx-ext="sse"', `sse-connect="${escapeAttribute(connection.streamUrl)}"`, `sse-swap="${escapeAttribute(live.event)}"`, swap)
+    attributes.push(`hx-ext="${morphing ? 'sse,flc-morph' : 'sse'}"`, `sse-connect="${escapeAttribute(connection.streamUrl)}"`, `sse-swap="${escapeAttribute(live.event)}"`, swap)
   }
   return attributes.join(' ')
 }

@@ -1,6 +1,6 @@
 // Rendered HTML of cacheable components, keyed by component and props, with a TTL and tags.
 // A write to the data behind a component invalidates its tag (in this process directly, in the
-// others through the broker: plugins/component-cache.ts); the TTL bounds staleness for writes
+// others through the broker: plugins/app/component-cache.ts); the TTL bounds staleness for writes
 // that bypass the app (SQL by hand, another service). Bounded: the oldest entries go first.
 import type { Component } from './define.js'
 

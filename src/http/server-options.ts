@@ -40,7 +40,7 @@ export function serverOptions (config: AppConfig, logger: LoggerOptions = { leve
     return503OnClosing: true,
     // Start-up work (PGlite, migrations, seeding) is legitimately slow on a loaded machine:
     // no plugin timeout. Every network wait has its own bound, and a step that hangs is named
-    // in the log (plugins/database.ts).
+    // in the log (plugins/app/database.ts).
     pluginTimeout: 0,
     // request.ip (stream limits, rate limits) comes from X-Forwarded-For only behind these proxies.
     trustProxy: trustProxyOption(config.TRUST_PROXY),

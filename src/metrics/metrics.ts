@@ -2,12 +2,12 @@
 // durations (observed per request), and everything the live system, the broker and the
 // database already count in their stats() objects, read at scrape time.
 import { collectDefaultMetrics, Registry, type Metric } from 'prom-client'
-import type { Broker } from '../live/broker.js'
-import type { Live } from '../live/live-hub.js'
-import type { LiveChannelStats } from '../live/live-channel.js'
+import type { Broker } from '../live/broker/broker.js'
+import type { Live } from '../live/channels/live-hub.js'
+import type { LiveChannelStats } from '../live/channels/live-channel.js'
 import type { DatabaseStats } from '../db/database.js'
-import type { BroadcastStats } from '../live/broadcasts.js'
-import type { AnnouncementStats } from '../live/announcements.js'
+import type { BroadcastStats } from '../live/announce/broadcasts.js'
+import type { AnnouncementStats } from '../live/announce/announcement-reader.js'
 import type { PresenceStats } from '../presence/presence.js'
 import type { ConnectionStats } from '../server/connection-guard.js'
 import { HttpDurations } from './http-durations.js'
@@ -21,9 +21,9 @@ export interface MetricSources {
   broadcasts?: () => BroadcastStats | undefined
   /** The reader of outside announcements; undefined without Redis. */
   announcements?: () => AnnouncementStats | undefined
-  /** Presence (plugins/presence.ts); undefined when the app has none. */
+  /** Presence (plugins/app/presence.ts); undefined when the app has none. */
   presence?: () => PresenceStats | undefined
-  /** The TCP connection caps (plugins/connection-guard.ts). */
+  /** The TCP connection caps (plugins/app/connection-guard.ts). */
   connections?: () => ConnectionStats | undefined
 }
 
@@ -64,7 +64,7 @@ export function createMetrics (sources: MetricSources): Metrics {
   add('flc_live_replayed_total', 'Frames written from history when a browser reconnected with a last id', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.replayed }]))
   add('flc_live_dropped_total', 'Messages the render rejected, by reason', 'counter', fromChannels((c) => byReason(c.dropped, channelLabels(c))))
   add('flc_live_evictions_total', 'Browsers disconnected for not reading fast enough (SSE_MAX_QUEUE_BYTES)', 'counter', fromChannels((c) => [{ labels: channelLabels(c), value: c.evicted }]))
-  add('flc_live_resets_total', 'Reset events sent instead of a replay, by reason (too-old, unknown, malformed)', 'counter', fromChannels((c) => byReason(c.resets, channelLabels(c))))
+  add('flc_live_resets_total', 'Reset events sent instead of a replay, by reason (too-old, lost, unknown, malformed)', 'counter', fromChannels((c) => byReason(c.resets, channelLabels(c))))
   add('flc_live_render_seconds', 'Time to render one live message (once per message per process)', 'histogram', fromChannels((c) => histogramSamples('flc_live_render_seconds', channelLabels(c), c.renderSeconds)))
   add('flc_live_delivery_lag_seconds', 'From the broker storing a message (its id time) to this process receiving it', 'histogram', fromChannels((c) => histogramSamples('flc_live_delivery_lag_seconds', channelLabels(c), c.deliveryLagSeconds)))
 

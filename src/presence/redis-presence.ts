@@ -11,8 +11,8 @@
 // Both keys expire after 2 × TTL without a renewal: nothing is left behind by dead instances.
 import { randomBytes } from 'node:crypto'
 import type { LimitedLogger } from '../util/log-limiter.js'
-import { redisTopology, type RedisClient, type RedisTarget } from '../live/redis-topology.js'
-import { closeRedis } from '../live/redis-connection.js'
+import { redisTopology, type RedisClient, type RedisTarget } from '../live/broker/redis-topology.js'
+import { closeRedis } from '../live/broker/redis-connection.js'
 import type { PresenceStore } from './presence.js'
 
 // now: Redis' clock, so instances with skewed clocks agree on what expired.

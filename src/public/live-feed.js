@@ -9,6 +9,12 @@
 //   a closed EventSource from that attribute without a Last-Event-ID header (the page stream
 //   runtime, /static/live-page.js, does this for page streams).
 // - Keeps only the newest data-max items.
+// - Announces politely, never twice: a feed is a polite log (role="log" aria-live="polite" in
+//   its template); an item already shown is skipped above, so a replay never re-inserts (and so
+//   never re-announces) it. What a reconnect replays (items missed while the stream was down)
+//   is caught up silently: from the stream's error until its replay has settled, the feed is
+//   aria-busy="true" and aria-live="off" (items inserted while live regions are off are not
+//   spoken; turning it back on speaks nothing old). Its items are shown, not read out in a burst.
 (function () {
   'use strict'
 
@@ -59,9 +65,66 @@
     return feed.getAttribute('data-live-item') || 'live-item'
   }
 
+  // Catching up on a feed's own stream: from its error until no message came for QUIET_MS
+  // after it reopened (a replay arrives in one burst right after the open).
+  const QUIET_MS = 1000
+
+  function feedsOf (target) {
+    if (target && target.matches && target.matches('[data-live-feed]')) return [target]
+    const scope = target && target.querySelectorAll ? target : document
+    return Array.prototype.slice.call(scope.querySelectorAll('[data-live-feed]'))
+  }
+
+  function quiet (feed) {
+    if (feed.getAttribute('aria-busy') !== 'true') return
+    feed.removeAttribute('aria-busy')
+    feed.setAttribute('aria-live', feed.getAttribute('data-live-politeness') || 'polite')
+  }
+
+  function settle (feed) {
+    window.clearTimeout(feed.__flcSettle)
+    feed.__flcSettle = window.setTimeout(function () { quiet(feed) }, QUIET_MS)
+  }
+
+  function catchUp (feeds) {
+    feeds.forEach(function (feed) {
+      window.clearTimeout(feed.__flcSettle)
+      if (feed.getAttribute('aria-busy') === 'true') return
+      feed.setAttribute('data-live-politeness', feed.getAttribute('aria-live') || 'polite')
+      feed.setAttribute('aria-busy', 'true')
+      feed.setAttribute('aria-live', 'off')
+    })
+  }
+
+  function reopened (feeds) {
+    feeds.forEach(function (feed) { if (feed.getAttribute('aria-busy') === 'true') settle(feed) })
+  }
+
+  // The page stream (live-page.js, htmx 2 and 4, shared or not) reports on the document; a
+  // feed's own stream reports on its element (htmx-ext-sse 2; htmx 4's hx-sse).
+  // On the page stream, live-state.js already decides when a reconnect has caught up (its
+  // replay landed): one rule for the notice and for the feeds.
+  document.addEventListener('flc:live-state', function (event) {
+    const feeds = feedsOf(document.querySelector('[data-live-page]'))
+    if (event.detail.state === 'reconnecting') catchUp(feeds)
+    else if (event.detail.state === 'live') feeds.forEach(quiet)
+  })
+  ;['htmx:sseError', 'htmx:sse:error'].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      const feed = feedOf(event)
+      if (feed && !feed.hasAttribute('data-live-channel')) catchUp([feed])
+    })
+  })
+  document.addEventListener('htmx:sseOpen', function (event) {
+    const feed = feedOf(event)
+    if (feed && !feed.hasAttribute('data-live-channel')) reopened([feed])
+  })
+
   document.addEventListener('htmx:sseMessage', function (event) {
     const feed = feedOf(event)
     if (!feed) return
+    // A message after an error means the stream is back: the catch-up ends once it is quiet.
+    if (feed.getAttribute('aria-busy') === 'true' && !feed.hasAttribute('data-live-channel')) settle(feed)
     const max = Number(feed.getAttribute('data-max')) || 5
     const items = feed.querySelectorAll(':scope > .' + itemClass(feed) + ', :scope > .' + itemClass(feed) + '-gap')
     for (let i = max; i < items.length; i++) items[i].remove()

@@ -271,6 +271,8 @@
   function swapInto (component, html) {
     const style = (component.getAttribute('hx-swap') || 'innerHTML').split(' ')[0]
     if (/^(afterbegin|beforeend|beforebegin|afterend)$/.test(style)) component.insertAdjacentHTML(style, html)
+    else if (style === 'innerMorph' && window.flcMorph) window.flcMorph.inner(component, html) // live-morph.js
+    else if (style === 'outerMorph' && window.flcMorph) window.flcMorph.outer(component, html)
     else if (style === 'outerHTML') component.outerHTML = html
     else component.innerHTML = html
     if (component.isConnected) htmx.process(component)

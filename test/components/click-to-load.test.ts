@@ -136,7 +136,7 @@ test('GET / is a full page with htmx from /static, the contacts table and the no
   assert.match(html, /id="notifications-region"/)
   assert.equal(html.match(/\/components\/click_to_load\/style\.css/g)?.length, 1)
 
-  for (const src of ['/static/vendor/htmx.min.js', '/static/vendor/htmx-ext-sse.min.js', '/static/flc.js', '/static/app.css']) {
+  for (const src of ['/static/vendor/htmx.min.js', '/static/vendor/htmx-ext-sse.min.js', '/static/vendor/idiomorph.min.js', '/static/live-morph.js', '/static/live-state.js', '/static/flc.js', '/static/app.css']) {
     const asset: InjectResponse = await app.inject(src)
     assert.equal(asset.statusCode, 200, src)
   }

@@ -36,7 +36,7 @@ describe('live components from data', () => {
     if (url === undefined) return
     const app = await buildListening(t, { DATABASE_URL: url })
     const html = (await app.inject('/')).body
-    assert.match(html, /<p data-live-component="contact_count" data-live-channel="broadcast.contact_count" data-live-index="0" hx-swap="innerHTML" sse-swap="broadcast.contact_count"><span class="contact-count" data-contact-count="0">0 contacts<\/span><\/p>/)
+    assert.match(html, /<p data-live-component="contact_count" data-live-channel="broadcast.contact_count" data-live-index="0" hx-swap="innerMorph" hx-ext="flc-morph" sse-swap="broadcast.contact_count"><span class="contact-count" data-contact-count="0">0 contacts<\/span><\/p>/)
     assert.match(html, /<tbody id="contacts-added" data-live-component="new_contacts" data-live-channel="broadcast.new_contacts" data-live-index="1" hx-swap="afterbegin" sse-swap="broadcast.new_contacts"><\/tbody>/)
     assert.match(html, /data-live-events="[^"]*broadcast\.contact_count[^"]*"/)
   })

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { build, buildListening } from '../helpers/build.js'
 import { createTestDatabase, redisPrefix, requireRedis } from '../helpers/services.js'
 import { openPageStream } from '../helpers/components.js'
-import { announcementsKey } from '../../src/live/announcements.js'
+import { announcementsKey } from '../../src/live/announce/announcements.js'
 import { withTimeout } from '../../src/util/timeout.js'
 import { waitFor } from '../helpers/wait.js'
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { projectRoot } from '../../src/paths.js'
-import { announcementsKey } from '../../src/live/announcements.js'
+import { announcementsKey } from '../../src/live/announce/announcements.js'
 import { createTestDatabase, redisPrefix, requireRedis } from '../helpers/services.js'
 
 function runScript (script: string, args: string[], env: Record<string, string>) {

@@ -13,7 +13,7 @@ import { startNginx } from '../helpers/nginx.js'
 import { freePort } from '../helpers/ports.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 import { countGaps, percentile, ReconnectingStream } from '../helpers/reconnecting-stream.js'
-import { RedisChannelStore } from '../../src/live/redis-store.js'
+import { RedisChannelStore } from '../../src/live/broker/redis-store.js'
 import { NOTIFICATION_CHANNEL, STREAM_PATH } from '../../components/notification/index.js'
 
 const INSTANCES = 3

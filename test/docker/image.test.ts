@@ -47,6 +47,15 @@ test('every file the Dockerfile copies from the build context exists and is not 
   for (const never of ['node_modules', 'dist', 'data', '.git', 'src/generated']) assert.ok(ignored.includes(never), `.dockerignore keeps ${never} out`)
 })
 
+test('the build stage copies every script `npm run build` runs', () => {
+  const build = stages.find((s) => s.name === 'build') ?? assert.fail('a stage named build')
+  const copied = copiesOf(build).filter((c) => c.from === undefined).flatMap((c) => c.sources)
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  const used = [...`${scripts.prebuild ?? ''} ${scripts.build ?? ''}`.matchAll(/\bscripts\/[\w.-]+/g)].map((m) => m[0])
+  assert.ok(used.length > 0, 'the build writes dist/package.json with a script')
+  for (const script of used) assert.ok(copied.some((source) => script === source || script.startsWith(`${source}/`)), `${script} is copied before RUN npm run build`)
+})
+
 test('the runtime stage, rebuilt from its COPY lines, serves the app and runs the npm scripts', async (t) => {
   const databaseUrl = await createTestDatabase(t)
   if (databaseUrl === undefined) return

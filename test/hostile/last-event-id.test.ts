@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { liveEnv, startLiveApp } from '../live/helpers/app.js'
-import { isValidId } from '../../src/live/ids.js'
+import { isValidId } from '../../src/live/broker/ids.js'
 
 export const MALFORMED_IDS = [
   '18446744073709551616-0', // finding 3: 2^64, Redis answers "ERR Invalid stream ID"

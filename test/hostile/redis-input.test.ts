@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { CHANNEL, liveEnv, startLiveApp } from '../live/helpers/app.js'
 import { waitFor } from '../helpers/wait.js'
-import { MAX_PAYLOAD_BYTES } from '../../src/live/broker.js'
+import { MAX_PAYLOAD_BYTES } from '../../src/live/broker/broker.js'
 
 /** Envelopes nobody but our publish script may write: every one of these must be dropped. */
 export const BAD_ENVELOPES = [

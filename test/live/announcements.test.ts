@@ -1,4 +1,4 @@
-// The reader of outside announcements (src/live/announcements.ts) against real Redis, without an
+// The reader of outside announcements (src/live/announce/announcement-reader.ts) against real Redis, without an
 // app: each entry reaches exactly one instance of the group, hostile entries are dropped and
 // counted, a dead instance's entries are taken over, close never waits for a blocked read, and
 // a Redis restart (stream and group gone) is survived. Plus: bursts stay bounded in broadcasts.
@@ -7,12 +7,11 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { Cluster, Redis } from 'ioredis'
 import { Type } from '@sinclair/typebox'
-import {
-  AnnouncementReader, ANNOUNCEMENTS_GROUP, addAnnouncement, announcementsKey, type AnnouncementReaderOptions
-} from '../../src/live/announcements.js'
-import { Broadcasts } from '../../src/live/broadcasts.js'
+import { ANNOUNCEMENTS_GROUP, addAnnouncement, announcementsKey } from '../../src/live/announce/announcements.js'
+import { AnnouncementReader, type AnnouncementReaderOptions } from '../../src/live/announce/announcement-reader.js'
+import { Broadcasts } from '../../src/live/announce/broadcasts.js'
 import { defineComponent, type Change } from '../../src/components/define.js'
-import type { Live } from '../../src/live/live-hub.js'
+import type { Live } from '../../src/live/channels/live-hub.js'
 import { projectRoot } from '../../src/paths.js'
 import { withTimeout } from '../../src/util/timeout.js'
 import { redisPrefix, requireRedis, uniqueName } from '../helpers/services.js'

@@ -3,10 +3,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Type } from '@sinclair/typebox'
-import { Broadcasts, parseChange } from '../../src/live/broadcasts.js'
+import { Broadcasts, parseChange } from '../../src/live/announce/broadcasts.js'
 import { defineComponent } from '../../src/components/define.js'
-import type { Live } from '../../src/live/live-hub.js'
-import type { LiveChannelOptions } from '../../src/live/live-channel.js'
+import type { Live } from '../../src/live/channels/live-hub.js'
+import type { LiveChannelOptions } from '../../src/live/channels/live-channel.js'
 import { projectRoot } from '../../src/paths.js'
 import { join } from 'node:path'
 

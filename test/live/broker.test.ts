@@ -1,11 +1,11 @@
 // The broker contract, run against both implementations.
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Broker, BrokerMessage } from '../../src/live/broker.js'
-import { MemoryBroker } from '../../src/live/memory-broker.js'
-import { RedisBroker } from '../../src/live/redis-broker.js'
-import { ORIGIN_ID } from '../../src/live/ids.js'
-import { HISTORY_IDLE_TTL_MS } from '../../src/live/redis-store.js'
+import type { Broker, BrokerMessage } from '../../src/live/broker/broker.js'
+import { MemoryBroker } from '../../src/live/broker/memory-broker.js'
+import { RedisBroker } from '../../src/live/broker/redis-broker.js'
+import { ORIGIN_ID } from '../../src/live/broker/ids.js'
+import { HISTORY_IDLE_TTL_MS } from '../../src/live/broker/redis-store.js'
 import { liveEnv, type BrokerKind } from './helpers/app.js'
 import { waitFor } from '../helpers/wait.js'
 

@@ -70,7 +70,7 @@ test('on a page stream: each message is checked, rendered once and swapped in; b
   // The page element swaps these events in place.
   const page = app.livePages.page()
   const html = await app.components.renderInPage('ticker', { n: 7 }, page)
-  assert.match(html, /^<p data-live-component="ticker" data-live-channel="test_ticks" data-live-index="0" hx-swap="innerHTML" sse-swap="test_ticks"><span class="ticker">: 7<\/span><\/p>$/)
+  assert.match(html, /^<p data-live-component="ticker" data-live-channel="test_ticks" data-live-index="0" hx-swap="innerMorph" hx-ext="flc-morph" sse-swap="test_ticks"><span class="ticker">: 7<\/span><\/p>$/)
 })
 
 test('its own stream route: outside a page stream the component connects to it from the newest id, and it replays', async (t) => {
@@ -79,7 +79,7 @@ test('its own stream route: outside a page stream the component connects to it f
   const { html } = await app.components.render('ticker', { n: 1 })
   const url = /sse-connect="([^"]+)"/.exec(html)?.[1]
   assert.equal(url, `/ticker/?lastEventId=${encodeURIComponent(first)}`)
-  assert.match(html, /hx-ext="sse" sse-connect="[^"]+" sse-swap="tick" hx-swap="innerHTML"/)
+  assert.match(html, /hx-ext="sse,flc-morph" sse-connect="[^"]+" sse-swap="tick" hx-swap="innerMorph"/)
   await app.broker.publish('test_ticks', '{"n":2}')
   // Connecting after a message published since the render: it is replayed, named `tick`.
   const client = await SseTestClient.connect(`${baseUrl(app)}${url ?? ''}`)

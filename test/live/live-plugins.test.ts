@@ -1,12 +1,12 @@
-// Registration of plugins/broker.ts and plugins/live.ts, and channel declaration rules.
+// Registration of plugins/app/broker.ts and plugins/app/live.ts, and channel declaration rules.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import { loadConfig } from '../../src/config.js'
-import configPlugin from '../../plugins/config.js'
-import brokerPlugin from '../../plugins/broker.js'
-import livePlugin from '../../plugins/live.js'
-import { drop } from '../../src/live/render-outcome.js'
+import configPlugin from '../../plugins/app/config.js'
+import brokerPlugin from '../../plugins/app/broker.js'
+import livePlugin from '../../plugins/app/live.js'
+import { drop } from '../../src/live/channels/render-outcome.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { liveEnv, startLiveApp, trivialRender } from './helpers/app.js'
 

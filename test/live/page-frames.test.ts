@@ -2,16 +2,16 @@
 // before it; each page's id line still carries its own exact positions.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PageConnection, emptyPageStats } from '../../src/live/page-connection.js'
-import { PageFrames } from '../../src/live/page-frames.js'
-import { encodeEvent } from '../../src/live/sse-frame.js'
-import type { LiveChannelHub } from '../../src/live/live-channel.js'
-import type { SseConnection } from '../../src/live/sse-connection.js'
+import { PageConnection, emptyPageStats } from '../../src/live/pages/page-connection.js'
+import { PageFrames } from '../../src/live/pages/page-frames.js'
+import { encodeEvent } from '../../src/live/stream/sse-frame.js'
+import type { ChannelFanout } from '../../src/live/channels/live-channel.js'
+import type { SseConnection } from '../../src/live/stream/sse-connection.js'
 
 function fakePage (channels: string[]) {
   const writes: Buffer[] = []
   const connection = { closed: false, write: (frame: Buffer) => { writes.push(frame); return true } } as unknown as SseConnection
-  const hubs = channels.map((channel) => ({ channel }) as unknown as LiveChannelHub)
+  const hubs = channels.map((channel) => ({ channel }) as unknown as ChannelFanout)
   const logger = { warn () {}, error () {}, info () {} } as never
   return { page: new PageConnection(connection, { logger, maxQueueBytes: 1 << 20, stats: emptyPageStats() }, hubs), writes }
 }

@@ -7,7 +7,7 @@ import { liveEnv } from './helpers/app.js'
 import { waitFor } from '../helpers/wait.js'
 import { startPageApp } from './helpers/page-app.js'
 import { loadSecretKeys } from '../../src/security/keys.js'
-import { signPageToken } from '../../src/live/page-token.js'
+import { signPageToken } from '../../src/live/pages/page-token.js'
 
 const quiet = { warn () {} }
 

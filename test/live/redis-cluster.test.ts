@@ -4,9 +4,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Cluster } from 'ioredis'
-import { RedisBroker } from '../../src/live/redis-broker.js'
-import { channelKeys } from '../../src/live/redis-store.js'
-import type { BrokerMessage, LiveLogger } from '../../src/live/broker.js'
+import { RedisBroker } from '../../src/live/broker/redis-broker.js'
+import { channelKeys } from '../../src/live/broker/redis-store.js'
+import type { BrokerMessage, LiveLogger } from '../../src/live/broker/broker.js'
 import { masterOf, startRedisCluster } from '../helpers/redis-cluster.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 

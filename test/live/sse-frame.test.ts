@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeComment, encodeEvent, encodeIdOnly, encodeRetry } from '../../src/live/sse-frame.js'
-import { compareIds, IdGenerator, isValidId } from '../../src/live/ids.js'
+import { encodeComment, encodeEvent, encodeIdOnly, encodeRetry } from '../../src/live/stream/sse-frame.js'
+import { compareIds, IdGenerator, isValidId } from '../../src/live/broker/ids.js'
 
 test('encodeEvent writes one data: line per line for \\n, \\r\\n and \\r, keeping blank lines and indentation', () => {
   const frame = encodeEvent({ id: '5-0', event: 'notification', data: '<pre>\n  a\r\n b\rc\n\nd</pre>' })

@@ -24,7 +24,7 @@ export class Publisher {
    * publishes the envelope in one round trip, where a plain PUBLISH is first ingested by a server.
    */
   async useProductPublish (oursRoot, prefix) {
-    const { RedisChannelStore } = await import(`${oursRoot}/dist/src/live/redis-store.js`)
+    const { RedisChannelStore } = await import(`${oursRoot}/dist/src/live/broker/redis-store.js`)
     this.store = new RedisChannelStore(this.redis, prefix, 1000)
   }
 

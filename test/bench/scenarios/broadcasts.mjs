@@ -26,7 +26,7 @@ import { fmt, fmtRatio, ms, ratio } from '../lib/report.mjs'
 const ORIGIN = performance.timeOrigin
 const COUNT_MARKER = 'data-contact-count="'
 const COMPONENTS = 2 // new_contacts and contact_count each get one update per create
-const COALESCE_MS = 100 // the product's replace window (src/live/broadcasts.ts)
+const COALESCE_MS = 100 // the product's replace window (src/live/announce/broadcasts.ts)
 const LONE_GAP_MS = COALESCE_MS + 50 // between writes: each write comes after a quiet window
 const SOCKETS_PER_WORKER = 5_000
 const FOREIGN_CPU_LIMIT = 0.15

@@ -56,7 +56,7 @@ async function runCell (ctx, backend, channels, plan) {
   try {
     const ready = await ask(child, 'ready')
     result.subscribeMs = ready.subscribeMs
-    const { RedisChannelStore } = await import(`${ctx.oursRoot}/dist/src/live/redis-store.js`)
+    const { RedisChannelStore } = await import(`${ctx.oursRoot}/dist/src/live/broker/redis-store.js`)
     const store = new RedisChannelStore(backend.client, prefix, 100, backend.sharded)
     await publishFor(store, channels, plan.rate, plan.warmupMs)
     const before = (await ask(child, 'count')).received

@@ -3,7 +3,7 @@
 // orchestrator: {cmd:'count'} → {received}; {cmd:'close'}.
 // Env: BENCH_ROOT (product root), BENCH_PREFIX, BENCH_CHANNELS, and REDIS_URL or REDIS_CLUSTER_NODES.
 const root = process.env.BENCH_ROOT
-const { RedisBroker } = await import(`${root}/dist/src/live/redis-broker.js`)
+const { RedisBroker } = await import(`${root}/dist/src/live/broker/redis-broker.js`)
 const logger = { debug () {}, info () {}, warn (o, m) { process.stderr.write(`${m}\n`) }, error (o, m) { process.stderr.write(`${m} ${o?.err?.message ?? ''}\n`) } }
 const channels = Number(process.env.BENCH_CHANNELS)
 const broker = await RedisBroker.connect({

@@ -13,10 +13,10 @@ import { join } from 'node:path'
 const root = process.env.FLC_ROOT
 const dist = (path) => join(root, 'dist', path)
 const { loadConfig } = await import(dist('src/config.js'))
-const configPlugin = (await import(dist('plugins/config.js'))).default
-const brokerPlugin = (await import(dist('plugins/broker.js'))).default
-const livePlugin = (await import(dist('plugins/live.js'))).default
-const livePagesPlugin = (await import(dist('plugins/live-pages.js'))).default
+const configPlugin = (await import(dist('plugins/app/config.js'))).default
+const brokerPlugin = (await import(dist('plugins/app/broker.js'))).default
+const livePlugin = (await import(dist('plugins/app/live.js'))).default
+const livePagesPlugin = (await import(dist('plugins/app/live-pages.js'))).default
 
 const config = loadConfig(process.env)
 const app = Fastify({ logger: { level: config.LOG_LEVEL } })

@@ -11,6 +11,11 @@
   const arrived = []
   const stream = { opens: 0, errors: 0 }
 
+  function isAnnounced (feed) {
+    const live = feed.getAttribute('aria-live')
+    return (live === 'polite' || live === 'assertive') && feed.getAttribute('aria-busy') !== 'true'
+  }
+
   function record (element) {
     if (!element.closest('.notification-feed')) return
     const title = element.querySelector('span')
@@ -19,8 +24,11 @@
       feed: region && region.id ? '#' + region.id + ' .notification-feed' : '',
       title: title ? title.textContent : '',
       text: element.textContent.replace(/\s+/g, ' ').trim(),
-      color: element.style.color,
+      color: element.getAttribute('data-color'),
       role: element.getAttribute('role'),
+      // Would a screen reader speak it: inserted into a live feed that was not silenced (a
+      // reconnect's catch-up sets aria-busy and aria-live="off", see /static/live-feed.js).
+      announced: isAnnounced(element.closest('.notification-feed')),
       at: Date.now()
     })
   }

@@ -7,9 +7,11 @@ export interface ArrivedNotification {
   title: string
   /** Whole text as shown (title, message, time), whitespace collapsed. */
   text: string
-  /** The element's inline color. */
+  /** The colour it was published with (data-color; shown as an accent, the text stays ink). */
   color: string
   role: string | null
+  /** Inserted while its feed was a live region speaking (not silenced by a reconnect's catch-up). */
+  announced: boolean
   /** Date.now() in the page when it was inserted. */
   at: number
 }

@@ -2,7 +2,7 @@
 // and seed contacts (`npm run db:seed -- --count N`). Both run as child processes, like the
 // README's commands; their output is part of the error when they fail.
 import { spawn } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { projectRoot } from '../../../src/paths.js'
@@ -36,10 +36,9 @@ export async function buildProject (): Promise<void> {
   const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc')
   const { code, output } = await run([tsc, '-p', 'tsconfig.build.json'], serverEnv({}), 120_000)
   if (code !== 0) throw new Error(`npm run build failed (exit ${code}):\n${output}`)
-  // As `npm run build` does after tsc: dist/ gets its own package.json mapping '#flc' to the
-  // built entry (the root one maps it to src/index.ts, which plain node cannot load).
-  writeFileSync(join(projectRoot, 'dist', 'package.json'),
-    JSON.stringify({ type: 'module', private: true, imports: { '#flc': './src/index.js' } }, null, 2) + '\n')
+  // As `npm run build` does after tsc: dist/ gets its own package.json (the '#flc' map).
+  const written = await run([join('scripts', 'write-dist-package.mjs')], serverEnv({}), 30_000)
+  if (written.code !== 0) throw new Error(`scripts/write-dist-package.mjs failed (exit ${written.code}):\n${written.output}`)
 }
 
 /** `npm run db:seed -- --count N` against the given database (which it migrates first). */
