@@ -1,10 +1,12 @@
 // Presence in Chromium on two instances sharing Redis: two browsers (two sessions), each on
 // its own instance, both read "2 people here"; a second tab of one browser changes nothing
 // (sessions, not tabs); closing the other browser brings the first back to "Only you are here".
+// axe finds no serious or critical violation with presence shown.
 import { test } from 'node:test'
 import type { Page } from 'playwright-core'
 import type { ServerProcess } from '../helpers/server-process.js'
 import { startBrowserApp } from './helpers/browser-app.js'
+import { assertAccessible } from './helpers/axe.js'
 import { waitFor } from '../helpers/wait.js'
 
 const WAIT_MS = 20_000
@@ -36,6 +38,8 @@ for (const htmxVersion of ['2', '4'] as const) {
     await second.page.goto(`${b.url}/`)
     await waitForPresence(second.page, '2 people here')
     await waitForPresence(first.page, '2 people here')
+    // axe: no serious or critical violation with presence shown.
+    await assertAccessible(first.page, 'presence shown')
 
     // The first browser opens a second tab on the other instance: still two people.
     const tab = await first.context.newPage()
