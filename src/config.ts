@@ -46,6 +46,7 @@ export const ConfigSchema = Type.Object({
   TLS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'the path of the PEM private key of TLS_CERT' })),
   HTMX_VERSION: Type.Union([Type.Literal('2'), Type.Literal('4')], { default: '2', description: '2 (htmx 2 with htmx-ext-sse) or 4 (htmx 4 with its hx-sse extension)' }),
   LIVE_TOKEN_TTL_MS: Type.Integer({ minimum: 1000, maximum: 604_800_000, default: 3_600_000, description: 'an integer from 1000 to 604800000 (how long a page stream token stays valid before the page renews it)' }),
+  PRESENCE_TTL_MS: Type.Integer({ minimum: 300, maximum: 3_600_000, default: 30_000, description: 'an integer from 300 to 3600000 (how long a visitor counts as present without a renewal: after an instance dies, its visitors leave the presence counts within this plus a third of it)' }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[!-~]+$', description: 'a secret of at least 16 printable characters without spaces (bearer token for GET /metrics)' })),
   METRICS_PORT: Type.Optional(Type.Integer({ ...Port, description: 'an integer from 0 to 65535 (serves GET /metrics without a token on its own port, on HOST)' }))
 })

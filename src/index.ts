@@ -6,6 +6,7 @@ export type {
 } from './components/define.js'
 export { componentRoute } from './components/route.js'
 export { sessionFamily } from './components/session-family.js'
+export { PRESENCE_CHANGE, PRESENCE_FAMILY, PRESENCE_TOPIC_PATTERN, presenceTopicOf } from './presence/presence.js'
 export { MAX_MESSAGE_BYTES, messageValidator, type MessageCheck, type MessageValidator } from './components/message.js'
 export { cleanStrings, cleanText } from './util/text.js'
 export { isPlainCssColor, PLAIN_CSS_COLOR_HINT } from './util/css-color.js'

@@ -25,7 +25,8 @@ async function metricsPlugin (fastify: FastifyInstance) {
     // Read at scrape time: these plugins may register after this one, or not at all.
     broadcasts: () => (fastify.hasDecorator('broadcasts') ? fastify.broadcasts.stats() : undefined),
     announcements: () => (fastify.hasDecorator('announcements') ? fastify.announcements?.stats() : undefined),
-    connections: () => (fastify.hasDecorator('connectionGuard') ? fastify.connectionGuard.stats() : undefined)
+    connections: () => (fastify.hasDecorator('connectionGuard') ? fastify.connectionGuard.stats() : undefined),
+    presence: () => (fastify.hasDecorator('presence') ? fastify.presence.stats() : undefined)
   })
   fastify.decorate('metrics', metrics)
 

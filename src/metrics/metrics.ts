@@ -8,6 +8,7 @@ import type { LiveChannelStats } from '../live/channels/live-channel.js'
 import type { DatabaseStats } from '../db/database.js'
 import type { BroadcastStats } from '../live/announce/broadcasts.js'
 import type { AnnouncementStats } from '../live/announce/announcement-reader.js'
+import type { PresenceStats } from '../presence/presence.js'
 import type { ConnectionStats } from '../server/connection-guard.js'
 import { HttpDurations } from './http-durations.js'
 import { histogramSamples, SnapshotMetric, type MetricType, type Sample } from './snapshot-metric.js'
@@ -20,6 +21,8 @@ export interface MetricSources {
   broadcasts?: () => BroadcastStats | undefined
   /** The reader of outside announcements; undefined without Redis. */
   announcements?: () => AnnouncementStats | undefined
+  /** Presence (plugins/app/presence.ts); undefined when the app has none. */
+  presence?: () => PresenceStats | undefined
   /** The TCP connection caps (plugins/app/connection-guard.ts). */
   connections?: () => ConnectionStats | undefined
 }
@@ -94,6 +97,15 @@ export function createMetrics (sources: MetricSources): Metrics {
   announcementCounter('flc_announcements_rejected_total', 'Outside announcements dropped as malformed', (s) => s.rejected)
   announcementCounter('flc_announcements_claimed_total', 'Outside announcements taken over from an instance that did not acknowledge them', (s) => s.claimed)
   announcementCounter('flc_announcements_errors_total', 'Redis commands of the announcement reader that failed (it retries)', (s) => s.errors)
+
+  const presenceSample = (read: (stats: PresenceStats) => number) => () => {
+    const stats = sources.presence?.()
+    return stats === undefined ? [] : [{ value: read(stats) }]
+  }
+  add('flc_presence_streams', 'Open page streams counted on presence topics (a stream on two topics counts two)', 'gauge', presenceSample((s) => s.streams))
+  add('flc_presence_held', 'Distinct (topic, browser session) pairs this instance holds and renews', 'gauge', presenceSample((s) => s.held))
+  add('flc_presence_updates_total', 'Presence updates published (a topic\'s count changed; coalesced per topic)', 'counter', presenceSample((s) => s.updates))
+  add('flc_presence_errors_total', 'Presence store operations that failed (the next renewal sets them right)', 'counter', presenceSample((s) => s.errors))
 
   add('flc_connections_open', 'Open TCP connections of the HTTP server (streams included)', 'gauge', () => {
     const stats = sources.connections?.()

@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify'
 export default async function pages (fastify: FastifyInstance): Promise<void> {
   fastify.get('/', async (request, reply) => {
     const hasNotifications = fastify.components.has('notification')
-    // The private feed is per browser session: start one before rendering it.
-    const session = hasNotifications ? fastify.sessions.ensure(request, reply) : undefined
+    // The private feed and presence are per browser session: start one before rendering.
+    const session = fastify.sessions.ensure(request, reply)
     const html = await fastify.livePages.render('index.hbs', {
       title: 'Fastify Live Components',
       hasNotifications,

