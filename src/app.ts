@@ -21,10 +21,11 @@ const here = dirname(fileURLToPath(import.meta.url))
 
 export default async function app (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   closeConnectionsOnRefusal(fastify)
+  // Before any plugin: a route takes the error handler in force when it is added, so routes that
+  // plugins add (POST /live/publish, /metrics, streams) answer and log through it too.
+  installErrorHandlers(fastify)
   const plugins = join(here, '..', 'plugins')
   await registerPluginFolders(fastify, [join(plugins, 'external'), join(plugins, 'app')], { config: opts.config })
-
-  installErrorHandlers(fastify)
 
   // Every components/<name>/index module default-exports its definition (src/components/load.ts).
   await fastify.register(componentFoldersPlugin(join(here, '..', 'components')))

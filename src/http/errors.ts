@@ -88,7 +88,8 @@ export function installErrorHandlers (fastify: FastifyInstance): void {
   const unavailable = new LogLimiter(fastify.log, 'unavailable answers')
   // Development only: a server error shows its code and message where it happened (the page or
   // fragment), so an author sees why a component failed without reading the log.
-  const showServerErrors = fastify.hasDecorator('config') && fastify.config.NODE_ENV === 'development'
+  // Read when an error happens: the handlers are installed before the config plugin decorates.
+  const showServerErrors = (): boolean => fastify.hasDecorator('config') && fastify.config.NODE_ENV === 'development'
   fastify.setErrorHandler(async (error: FastifyError & HttpError, request, reply) => {
     const dependency = unavailableDependency(error)
     if (dependency !== undefined) {
@@ -115,7 +116,7 @@ export function installErrorHandlers (fastify: FastifyInstance): void {
     }
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed')
-      if (showServerErrors) return await sendError(request, reply, status, `${code === undefined ? '' : `${code}: `}${error.message}`, code)
+      if (showServerErrors()) return await sendError(request, reply, status, `${code === undefined ? '' : `${code}: `}${error.message}`, code)
       return await sendError(request, reply, status, 'Something went wrong on our side; it has been logged.')
     }
     if (status === 429) rateLimited.warn({ ip: request.ip, url: request.url.split('?')[0], code }, 'request refused: rate limit exceeded')

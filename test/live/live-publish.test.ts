@@ -84,8 +84,16 @@ test('npm run publish checks the message with the component\'s schema before pub
   assert.match(bad.stderr, /title is required/)
   const unknown = run('nope', '{}')
   assert.equal(unknown.status, 1)
-  assert.match(unknown.stderr, /No channel component "nope" \(channel components: "notification"\)/)
+  assert.match(unknown.stderr, /No channel component "nope" \(channel components: "notification", "presence"\)/)
   const usage = run('notification')
   assert.equal(usage.status, 2)
   assert.match(usage.stderr, /usage: npm run publish/)
+})
+
+test('routes that plugins add answer through the app\'s error handler (an htmx caller gets the fragment with its code)', async (t) => {
+  const app = await build(t, { DATA_DIR: 'memory://', DEMO_CONTACTS: 0, LIVE_PUBLISH_TOKEN: TOKEN })
+  const refused = await app.inject({ method: 'POST', url: '/live/publish/notification', headers: { 'hx-request': 'true' }, payload: good })
+  assert.equal(refused.statusCode, 401)
+  assert.match(refused.headers['content-type'] as string, /^text\/html/)
+  assert.match(refused.body, /^<div class="flc-error" role="alert" data-status="401" data-code="FLC_UNAUTHORIZED">/)
 })
