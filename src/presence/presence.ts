@@ -9,6 +9,13 @@ import { createHash } from 'node:crypto'
 import { Type } from '@sinclair/typebox'
 import type { LimitedLogger } from '../util/log-limiter.js'
 import { LogLimiter } from '../util/log-limiter.js'
+import { withTimeout } from '../util/timeout.js'
+
+/**
+ * Longest wait for a count while a page renders (as for a live element's last id): presence is
+ * a nicety, and a store that hangs must not hold the page for the whole Redis command timeout.
+ */
+export const COUNT_WAIT_MS = 500
 
 /** Live channels of presence topics are "presence:<topic>" (a channel family, one per topic). */
 export const PRESENCE_FAMILY = 'presence'
@@ -188,7 +195,7 @@ export class Presence {
    */
   async count (topic: string, viewer?: string | null): Promise<number> {
     const member = viewer === undefined || viewer === null ? undefined : presenceMember(viewer)
-    const { count, present } = await this.options.store.count(topic, member)
+    const { count, present } = await withTimeout(this.options.store.count(topic, member), COUNT_WAIT_MS, 'the presence store')
     return viewer !== undefined && !present ? count + 1 : count
   }
 

@@ -4,31 +4,15 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildListening } from '../helpers/build.js'
 import { createTestDatabase, requireRedis, redisPrefix } from '../helpers/services.js'
-import { announceAndWait, openPageStream, pageStream } from '../helpers/components.js'
+import { announceAndWait, contactRenders, openPageStream, pageStream } from '../helpers/components.js'
 import { SseTestClient } from '../helpers/sse-client.js'
 import { waitFor } from '../helpers/wait.js'
-import type { FastifyInstance } from 'fastify'
 
 const COUNT = 'broadcast.contact_count'
 const ROWS = 'broadcast.new_contacts'
 const CHANGES = 'broadcast.contact_changes'
 
 const ada = (n: number) => ({ firstName: 'Ada', lastName: `Lovelace ${n}`, email: `ada${n}@example.com` })
-
-/**
- * Broadcast renders of the contact components: the page's presence component is rendered too
- * (as pages open and close, whenever that lands), so its renders are left out.
- */
-function contactRenders (app: FastifyInstance): () => number {
-  let presence = 0
-  const components = app.components
-  const render = components.renderBroadcast.bind(components)
-  components.renderBroadcast = async (name, props) => {
-    if (name === 'presence') presence++
-    return await render(name, props)
-  }
-  return () => app.broadcasts.stats().renders - presence
-}
 
 describe('live components from data', () => {
   test('the page renders the count and the new-rows element, both joined to the page stream', async (t) => {

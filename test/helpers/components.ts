@@ -190,3 +190,18 @@ function listeningUrl (app: FastifyInstance): string {
   if (address === null || typeof address === 'string') throw new Error('The app must listen (await app.listen({ port: 0, host: "127.0.0.1" }))')
   return `http://127.0.0.1:${address.port}`
 }
+
+/**
+ * Broadcast renders of the contact components: the page's presence component is rendered too
+ * (as pages open and close, whenever that lands), so its renders are left out.
+ */
+export function contactRenders (app: FastifyInstance): () => number {
+  let presence = 0
+  const components = app.components
+  const render = components.renderBroadcast.bind(components)
+  components.renderBroadcast = async (name, props) => {
+    if (name === 'presence') presence++
+    return await render(name, props)
+  }
+  return () => app.broadcasts.stats().renders - presence
+}
