@@ -206,6 +206,24 @@ describe('page stream tokens', () => {
   })
 })
 
+test('a family whose messages replace each other replays only the newest to a page coming back', async (t) => {
+  const { app, tally, streamUrl } = await startPageApp(t, {})
+  const channel = tally.channel('k')
+  const first = await SseTestClient.connect(streamUrl([channel], '0-0'))
+  const seen = await app.broker.publish(channel, 'count 1')
+  await first.waitForEvents(1)
+  first.close()
+  await waitFor(() => app.livePages.streams.activeKeys('tally').length === 0, { what: 'the family channel dropped with its page' })
+  for (let n = 2; n <= 5; n++) await app.broker.publish(channel, `count ${n}`)
+
+  const back = await SseTestClient.connect(streamUrl([channel], seen))
+  t.after(() => back.close())
+  await back.waitForEvents(1, 'the replay')
+  await app.broker.publish(channel, 'count 6')
+  await back.waitFor((c) => c.data(channel).includes('count 6'), 'the live message after the replay')
+  assert.deepEqual(back.data(channel), ['count 5', 'count 6'], 'counts 2-4 were replaced by 5: not replayed')
+})
+
 function startPageAppExpired (app: Awaited<ReturnType<typeof startPageApp>>['app']): string {
   // The app's own keys: a genuine token whose time is up.
   const keys = loadSecretKeys(app.config, quiet)

@@ -111,7 +111,7 @@ export class Broadcasts {
     if (live.family !== undefined) {
       if (this.options.families === undefined) throw new Error(`Component "${component.name}": live.family needs page streams (the live-pages plugin)`)
       const { prefix, authorize } = live.family
-      this.options.families.family({ prefix, event: live.event, render, authorize })
+      this.options.families.family({ prefix, event: live.event, render, authorize, replay })
     }
     return stream
   }

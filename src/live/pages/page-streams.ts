@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { assertChannelName, type LiveLogger } from '../broker/broker.js'
 import type { LiveHub } from '../channels/live-hub.js'
-import { ChannelFanout, ServiceUnavailableError } from '../channels/live-channel.js'
+import { ChannelFanout, ServiceUnavailableError, type ReplayMode } from '../channels/live-channel.js'
 import type { LiveRender } from '../channels/render-outcome.js'
 import { answeredHead, bump, requestedLastEventId } from '../stream/channel-reader.js'
 import { parseCursor } from './page-cursor.js'
@@ -22,6 +22,8 @@ export interface ChannelFamilyOptions {
   /** Event name of its frames (as for live.channel()). */
   event: string
   render: LiveRender
+  /** 'latest': every message replaces the last (a count), so a page coming back is sent only the newest. Default 'all'. */
+  replay?: ReplayMode
   /** Whether this request may read the channel of `key` (checked again when a token is renewed). */
   authorize: (key: string, request: FastifyRequest) => boolean
 }
@@ -216,8 +218,8 @@ export class PageStreams {
     assertChannelName(channel)
     let active = family.active.get(channel)
     if (active === undefined) {
-      const { event, render } = family.options
-      active = { fanout: new ChannelFanout(this.hub, { channel, event, render }), refs: 0 }
+      const { event, render, replay } = family.options
+      active = { fanout: new ChannelFanout(this.hub, { channel, event, render, replay }), refs: 0 }
       family.active.set(channel, active)
     }
     active.refs++

@@ -1,6 +1,7 @@
 // A small app for page stream tests: config + broker + live + live-pages, two declared
 // channels ("alpha", "beta": the payload is the HTML) and a family "priv" whose channel of key
-// K may be read by requests sending the header "x-test-key: K".
+// K may be read by requests sending the header "x-test-key: K"; a family "tally" anyone may
+// read whose messages replace each other (replay: 'latest', as a presence count).
 import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { loadConfig } from '../../../src/config.js'
@@ -19,6 +20,7 @@ export interface PageTestApp {
   alpha: LiveChannel
   beta: LiveChannel
   priv: ChannelFamily
+  tally: ChannelFamily
   /** http://127.0.0.1:<port> */
   base: string
   /** URL of a page stream for these channels, with a fresh token and optional cursor. */
@@ -41,6 +43,7 @@ export async function startPageApp (t: TestContext, env: Record<string, string>)
     render: trivialRender,
     authorize: (key, request) => request.headers['x-test-key'] === key
   })
+  const tally = app.livePages.streams.family({ prefix: 'tally', event: 'update', render: trivialRender, authorize: () => true, replay: 'latest' })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.after(() => app.close())
   const address = app.server.address()
@@ -51,6 +54,7 @@ export async function startPageApp (t: TestContext, env: Record<string, string>)
     alpha,
     beta,
     priv,
+    tally,
     base,
     streamUrl (channels, cursor) {
       const { token } = app.livePages.streams.grant(channels)
