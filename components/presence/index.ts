@@ -21,7 +21,7 @@ export const presence = defineComponent({
     try {
       // Rendering a page: its viewer counts already (their stream opens next).
       const viewer = request === undefined ? undefined : (app.sessions.current(request) ?? null)
-      const count = Math.max(1, await app.presence.count(topic, viewer))
+      const count = Math.max(1, await app.presence.countForPage(topic, viewer))
       return { count, alone: count === 1 }
     } catch (error) {
       // Presence is a nicety: the page still renders while its store is away.

@@ -17,6 +17,9 @@ import { withTimeout } from '../util/timeout.js'
  */
 export const COUNT_WAIT_MS = 500
 
+/** Longest wait for the last leaves at shutdown: a store that is away must not hold it up. */
+export const CLOSE_WAIT_MS = 2000
+
 /** Live channels of presence topics are "presence:<topic>" (a channel family, one per topic). */
 export const PRESENCE_FAMILY = 'presence'
 
@@ -195,8 +198,13 @@ export class Presence {
    */
   async count (topic: string, viewer?: string | null): Promise<number> {
     const member = viewer === undefined || viewer === null ? undefined : presenceMember(viewer)
-    const { count, present } = await withTimeout(this.options.store.count(topic, member), COUNT_WAIT_MS, 'the presence store')
+    const { count, present } = await this.options.store.count(topic, member)
     return viewer !== undefined && !present ? count + 1 : count
+  }
+
+  /** count() for a page being rendered: rejects (TimeoutError) after COUNT_WAIT_MS. */
+  async countForPage (topic: string, viewer: string | null | undefined): Promise<number> {
+    return await withTimeout(this.count(topic, viewer), COUNT_WAIT_MS, 'the presence store')
   }
 
   /** Renews what this process holds and drops what expired (also run by the timer). */
@@ -231,14 +239,14 @@ export class Presence {
     this.held.clear()
     // Their updates still go out (the broker closes after this): other instances see them leave.
     // Updates held in a coalescing window go out now rather than at its end.
-    await Promise.allSettled([...this.pending, this.refreshing])
+    await withTimeout(Promise.allSettled([...this.pending, this.refreshing]), CLOSE_WAIT_MS, 'the presence store').catch(() => {})
     this.closed = true
     for (const [topic, window] of this.windows) {
       clearTimeout(window.timer)
       if (window.trailing) this.emit(topic)
     }
     this.windows.clear()
-    await Promise.allSettled([...this.pending])
+    await withTimeout(Promise.allSettled([...this.pending]), CLOSE_WAIT_MS, 'the presence updates').catch(() => {})
     await this.options.store.close()
   }
 

@@ -15,10 +15,18 @@ test('presence on Redis Cluster: sessions across two instances, topics on severa
   const nodes = await Promise.all([0, 1].map(async (n) => {
     const store = await RedisPresenceStore.open({ clusterNodes: cluster.urls, prefix: 'flc:', ttlMs: 30_000, connectionName: `flc-test-presence-${n}`, logger })
     const presence = new Presence({ store, ttlMs: 30_000, coalesceMs: 20, logger, onChange () {} })
-    t.after(() => presence.close())
     return presence
   }))
-  const [a, b] = nodes as [Presence, Presence]
+  // Closed before the cluster is stopped (its t.after ran first otherwise), in the body: a
+  // failure above still closes them through the finally.
+  try {
+    await run(nodes as [Presence, Presence], cluster)
+  } finally {
+    await Promise.all(nodes.map(async (presence) => await presence.close()))
+  }
+})
+
+async function run ([a, b]: [Presence, Presence], cluster: NonNullable<Awaited<ReturnType<typeof startRedisCluster>>>): Promise<void> {
   const topics = ['contacts', 'contact-1', 'contact-2', 'contact-3', 'orders']
   const slots = new Set(await Promise.all(topics.map(async (topic) => await cluster.cli(cluster.nodes[0]!.port, 'cluster', 'keyslot', presenceKeys('flc:', topic).set))))
   assert.ok(slots.size > 1, 'the topics are spread over slots')
@@ -35,4 +43,4 @@ test('presence on Redis Cluster: sessions across two instances, topics on severa
   for (const topic of topics) assert.equal(await b.count(topic), 2, `s1 still held by a on ${topic}`)
   for (let i = 0; i < leaves.length; i += 3) leaves[i]?.()
   for (const topic of topics) await waitFor(async () => await b.count(topic) === 1, { what: `only s2 on ${topic}` })
-})
+}
