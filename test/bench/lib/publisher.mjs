@@ -4,8 +4,7 @@
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
 import { sleep } from './procs.mjs'
-
-const ORIGIN = performance.timeOrigin
+import { now } from './clock.mjs'
 
 export class Publisher {
   constructor (redisUrl, channel) {
@@ -30,7 +29,7 @@ export class Publisher {
 
   publishOne () {
     const seq = ++this.seq
-    const t = ORIGIN + performance.now()
+    const t = now()
     const payload = `{"id":${seq},"title":"Bench ${seq}","message":"t:${t.toFixed(3)} s:${seq}","color":"blue","timestamp":"${new Date().toISOString()}"}`
     const reply = this.store === undefined ? this.redis.publish(this.channel, payload) : this.store.publish('notifications_channel', payload)
     this.inFlight.push(reply)

@@ -124,7 +124,7 @@ export class SseLoad {
     })
   }
 
-  /** keyStarts (optional): { key: start ms since epoch } turns keyed arrivals into keyHistogram. */
+  /** keyStarts (optional): { key: start ms on lib/clock.mjs } turns keyed arrivals into keyHistogram. */
   async report (keyStarts) {
     const replies = await this.all({ cmd: 'report', keyStarts })
     const histogram = new Histogram()

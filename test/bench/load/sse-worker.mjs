@@ -2,9 +2,9 @@
 // publish->receive latency into a compact histogram. Kept cheap on purpose (one static read
 // buffer, byte-level parsing, no per-sample arrays) so the client is never the bottleneck.
 //
-// Messages carry `t:<ms since epoch, decimals> s:<sequence>` in their text (':' because HTML
+// Messages carry `t:<ms on lib/clock.mjs, decimals> s:<sequence>` in their text (':' because HTML
 // escapers leave it alone; Handlebars turns '=' into &#x3D;); the publisher
-// stamps t with performance.timeOrigin + performance.now(), comparable across processes.
+// stamps t with lib/clock.mjs (the machine's monotonic clock), comparable across processes.
 // Driven over IPC by lib/sse-load.mjs: requests {id, cmd, ...}, replies {id, ...}.
 //
 // Keyed arrivals (optional, set by `phase`): text that carries no send time, only a number
@@ -14,8 +14,8 @@
 import net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Histogram } from '../lib/histogram.mjs'
+import { now as clock } from '../lib/clock.mjs'
 
-const ORIGIN = performance.timeOrigin
 const CR = 13
 const LF = 10
 const MARK = Buffer.from('t:')
@@ -32,7 +32,7 @@ let closedByServer = 0
 let keyMark = null // Buffer of the keyed marker, or null when off
 let minKey = Number.MAX_SAFE_INTEGER
 let keyed = 0 // keyed arrivals with key >= minKey since the last phase
-let keyArrivals = new Map() // key -> arrival times (ms since epoch)
+let keyArrivals = new Map() // key -> arrival times (ms on lib/clock.mjs)
 const MAX_KEYED_ARRIVALS = 5_000_000 // bound on what one phase keeps (40 MB)
 let cpuMark = process.cpuUsage()
 let wallMark = performance.now()
@@ -136,7 +136,7 @@ function parseMarker (c, v, j, now) {
 }
 
 function onBytes (c, b, n) {
-  const now = ORIGIN + performance.now()
+  const now = clock()
   let i = 0
   if (c.state === HEAD) {
     const text = b.latin1Slice(0, n)
@@ -274,7 +274,7 @@ const handlers = {
     }
     return {}
   },
-  // keyStarts (optional): { key: start time in ms since epoch } for the keyed arrivals.
+  // keyStarts (optional): { key: start time in ms on lib/clock.mjs } for the keyed arrivals.
   report (msg) {
     const cpu = process.cpuUsage(cpuMark)
     const keyHistogram = new Histogram()

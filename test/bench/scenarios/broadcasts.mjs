@@ -19,11 +19,11 @@ import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import { CLIENT_CORE, HOST, startServer } from '../lib/servers.mjs'
 import { SseLoad } from '../lib/sse-load.mjs'
+import { now } from '../lib/clock.mjs'
 import { cpuMeter, procStats, sleep } from '../lib/procs.mjs'
 import { createThrowawayDatabase } from '../lib/services.mjs'
 import { fmt, fmtRatio, ms, ratio } from '../lib/report.mjs'
 
-const ORIGIN = performance.timeOrigin
 const COUNT_MARKER = 'data-contact-count="'
 const COMPONENTS = 2 // new_contacts and contact_count each get one update per create
 const COALESCE_MS = 100 // the product's replace window (src/live/announce/broadcasts.ts)
@@ -95,9 +95,9 @@ async function openPages (server, count, lanes = 8) {
   return pages
 }
 
-/** One write through an instance's POST /contacts; resolves with its start time (ms since epoch). */
+/** One write through an instance's POST /contacts; resolves with its start time (ms on lib/clock.mjs). */
 async function write (server, seq, headers) {
-  const t = ORIGIN + performance.now()
+  const t = now()
   const body = new URLSearchParams({ firstName: `t:${t.toFixed(3)}`, lastName: `s:${seq}`, email: `bench${seq}@example.com`, status: 'active' })
   const response = await fetch(`http://${HOST}:${server.port}/contacts`, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(10_000) })
   const text = await response.text()

@@ -9,6 +9,7 @@
 // Messages are published the way the product does (its Lua store script: one round trip).
 // Three streams per client hold 3 sockets per client, so A's side-by-side size stays under the
 // 20,000 open files a process may hold.
+import { now } from '../lib/clock.mjs'
 import { Publisher } from '../lib/publisher.mjs'
 import { SseLoad } from '../lib/sse-load.mjs'
 import { CLIENT_CORE, HOST, startServer } from '../lib/servers.mjs'
@@ -29,7 +30,7 @@ class ChannelPublisher extends Publisher {
 
   publishOne () {
     const seq = ++this.seq
-    const t = performance.timeOrigin + performance.now()
+    const t = now()
     const payload = `{"id":${seq},"title":"Bench ${seq}","message":"t:${t.toFixed(3)} s:${seq}","color":"blue"}`
     this.inFlight.push(this.store.publish(this.pick(seq), payload))
     if (this.inFlight.length >= 1000) this.flush()
