@@ -51,7 +51,8 @@ export function componentRoute<P extends TObject> (fastify: FastifyInstance, com
     const props: Record<string, unknown> = { ...(request.query as object), ...(request.params as object) }
     // Ajv coerces "1e400" to Infinity and lets it pass "integer" and "maximum": refuse it here,
     // with the same words as any other bad number.
-    for (const [name, value] of Object.entries(props)) {
+    for (const name in props) {
+      const value = props[name]
       if (typeof value === 'number' && !Number.isFinite(value)) throw new BadParameterError(describe(component.props, { instancePath: `/${name}`, params: {}, keyword: 'type', schemaPath: '', message: 'must be a finite number' }))
     }
     // Props from a URL are text that comes in: the one text rule (src/util/text.ts) applies.
