@@ -15,6 +15,7 @@ import { startBrowserApp } from './helpers/browser-app.js'
 import { PageWatch } from './helpers/page-watch.js'
 import { notification, postNotification } from './helpers/publish.js'
 import { waitInPage } from './helpers/probe.js'
+import { waitFor } from '../helpers/wait.js'
 
 const TABS = 20
 const WAIT_MS = 15_000
@@ -150,6 +151,8 @@ function pageStreamScenarios (htmxVersion: '2' | '4'): void {
       const before = streamConnections(server)
       await plain.page.goto(`${origin}/`, { waitUntil: 'load', timeout: WAIT_MS })
       await waitInPage(plain.page, 'probe.stream().opens >= 1', WAIT_MS, 'the tab opened its own stream')
+      // The server's log reaches this process through a pipe, a moment after the tab saw its stream open.
+      await waitFor(() => streamConnections(server) >= before + 1, { what: 'the server to log the tab\'s stream request' })
       assert.equal(streamConnections(server), before + 1, 'the tab holds a connection of its own')
       const message = notification('Without a shared worker', 'straight to the tab', 'gray')
       await postNotification(origin, token, message)
